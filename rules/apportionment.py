@@ -250,9 +250,7 @@ def apportion_seats(
     remainder = {lid: votes[lid] - full[lid] * quota for lid in lists}
     use_threshold = method == "largest_remainder"
     threshold_votes = threshold * quota if use_threshold else None
-    meets = {
-        lid: (votes[lid] >= threshold * quota) if use_threshold else True for lid in lists
-    }
+    meets = {lid: (votes[lid] >= threshold * quota) if use_threshold else True for lid in lists}
     current = dict(full)
     residual = {lid: 0 for lid in lists}
     steps: list[ApportionmentStep] = []
@@ -358,9 +356,7 @@ def apportion_seats(
         # only for lists that reached threshold·quota.
         had_lr_seat: set[str] = set()
         while left > 0:
-            pool = [
-                lid for lid in lists if meets[lid] and lid not in had_lr_seat and can_take(lid)
-            ]
+            pool = [lid for lid in lists if meets[lid] and lid not in had_lr_seat and can_take(lid)]
             if not pool:
                 break
             before = dict(residual)
