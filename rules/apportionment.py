@@ -300,6 +300,9 @@ def apportion_seats(
     def can_take(lid: str) -> bool:
         return votes[lid] > 0 and current[lid] < cands[lid]
 
+    lot_winners: list[str] = []
+    lot_draw: dict[str, Any] = {}
+
     def assign(
         phase: str, pool: list[str], values: dict[str, Fraction], label: str, extra: str = ""
     ) -> None:
@@ -309,17 +312,26 @@ def apportion_seats(
         tied = [lid for lid in pool if values[lid] == best]
         draw = None
         if len(tied) > left:
-            if lot is None:
-                raise LotRequired(f"{label} tie between {', '.join(tied)} needs the lot")
-            seat_no = seats - left + 1
-            chosen = lot.choose(
-                tied, 1, purpose=f"seat {seat_no}: equal {label} {_fmt(best)} ({phase})"
-            )[0]
-            draw = lot.draws[-1].to_dict()
+            # Every remaining seat goes to one of the tied lists (one each: a list's remainder
+            # is used once, its average drops after a seat), so one draw decides them all.
+            if not lot_winners:
+                if lot is None:
+                    raise LotRequired(f"{label} tie between {', '.join(tied)} needs the lot")
+                seat_no = seats - left + 1
+                purpose = (
+                    f"seats {seat_no}-{seats}" if left > 1 else f"seat {seat_no}"
+                ) + f": {left} of {len(tied)} lists with equal {label} {_fmt(best)} ({phase})"
+                lot_winners.extend(lot.choose(tied, left, purpose=purpose))
+                lot_draw.clear()
+                lot_draw.update(lot.draws[-1].to_dict())
+            chosen = lot_winners.pop(0)
+            if chosen not in tied:  # pragma: no cover - guarded by the argument above
+                raise AssertionError("lot winner no longer among the tied lists")
+            draw = dict(lot_draw)
             reason: Reason = "lot"
             note = (
                 f"{', '.join(tied)} have the same {label} {_fmt(best)} for {left} seat(s): "
-                f"lot chose {chosen}"
+                f"lot draw {draw['number']} gives this seat to {chosen}"
             )
         else:
             chosen = tied[0]
