@@ -487,9 +487,7 @@ def _check_proof(proof: Sequence[bytes]) -> None:
         _check_hash(p, f"proof[{i}]")
 
 
-def root_from_inclusion_proof(
-    leaf: bytes, index: int, size: int, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion_proof(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
     """The root implied by an inclusion proof (RFC 9162 §2.1.3.2 steps 1-4); raises ProofError.
 
     Rejects proofs of the wrong length ("sn == 0" at the end, and no element
