@@ -1,0 +1,45 @@
+"""Personal access codes (like a PIN letter): high entropy, shown once, stored as a keyed hash.
+
+A code is 20 Crockford base32 characters (100 bits) in groups of four. Entropy this high makes a
+slow password hash unnecessary; the HMAC key (derived from the deployment secret) means a leaked
+table alone cannot even be checked against guesses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from api.auth.tokens import derive_key
+from api.settings import Settings
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+CODE_CHARS = 20
+_TRANSLATE = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_CHARS))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_CHARS, 4))
+
+
+def normalize_code(code: str) -> str | None:
+    """Accept the code as people type it: any case, with or without dashes and spaces."""
+    s = "".join(ch for ch in code.upper() if ch not in "- \t").translate(_TRANSLATE)
+    if len(s) != CODE_CHARS or any(ch not in ALPHABET for ch in s):
+        return None
+    return s
+
+
+def hash_code(settings: Settings, election_id: str, code: str) -> bytes | None:
+    norm = normalize_code(code)
+    if norm is None:
+        return None
+    msg = f"{election_id}\n{norm}".encode()
+    return hmac.new(derive_key(settings, "access-code"), msg, hashlib.sha256).digest()
+
+
+def client_hash(settings: Settings, client: str) -> bytes:
+    """Throttle key for a client address: keyed, so no raw address is stored."""
+    return hmac.new(derive_key(settings, "client"), client.encode(), hashlib.sha256).digest()

@@ -1,0 +1,111 @@
+"""Appending to and reading an election's public log.
+
+Appends are serialised per election by one atomic `UPDATE election SET log_size = log_size + 1
+... RETURNING log_size`: on PostgreSQL it takes the election's row lock until commit, on SQLite
+the database write lock, so indices are dense and never reused even under concurrency.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import rfc8785
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from api.elections.models import Election
+from api.log.models import LogEntry
+
+FORBIDDEN_KEYS = frozenset({"email", "e_mail", "ip", "ip_address", "employee_number", "voter_name"})
+
+
+def canonical(entry: dict[str, Any]) -> bytes:
+    return rfc8785.dumps(entry)
+
+
+def leaf_hash(body: bytes) -> bytes:
+    """RFC 9162 §2.1.1: leaf hash = SHA-256(0x00 ‖ leaf bytes)."""
+    return hashlib.sha256(b"\x00" + body).digest()
+
+
+def _check_public(entry: dict[str, Any]) -> None:
+    # A guard against a careless caller: these keys never belong in the public log (PROTOCOL.md).
+    stack: list[Any] = [entry]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, dict):
+            bad = FORBIDDEN_KEYS & set(obj)
+            if bad:
+                raise ValueError(f"personal data key {sorted(bad)} in a public log entry")
+            stack.extend(obj.values())
+        elif isinstance(obj, list):
+            stack.extend(obj)
+
+
+def reserve_indices(session: Session, election_id: str, count: int) -> int:
+    """Atomically reserve `count` log indices; returns the first one."""
+    new_size = session.execute(
+        update(Election)
+        .where(col(Election.id) == election_id)
+        .values(log_size=Election.log_size + count)
+        .returning(Election.log_size)
+    ).scalar_one()
+    return int(new_size) - count
+
+
+def append_entries(
+    session: Session, election_id: str, entries: Sequence[dict[str, Any]]
+) -> list[LogEntry]:
+    """Append typed entries (each a JSON object with `type`) and return the stored rows."""
+    if not entries:
+        return []
+    for e in entries:
+        if not isinstance(e.get("type"), str):
+            raise ValueError("a log entry needs a string `type`")
+        if e.get("election") != election_id:
+            raise ValueError("a log entry must name its election")
+        _check_public(e)
+    first = reserve_indices(session, election_id, len(entries))
+    rows = []
+    for i, e in enumerate(entries):
+        body = canonical(e)
+        rows.append(
+            LogEntry(
+                election_id=election_id,
+                idx=first + i,
+                type=e["type"],
+                body=body,
+                leaf_hash=leaf_hash(body),
+            )
+        )
+    session.add_all(rows)
+    session.flush()
+    from api.log import tree  # the Merkle tree and checkpoints follow every append
+
+    tree.after_append(session, election_id, rows)
+    return rows
+
+
+def append_entry(session: Session, election_id: str, entry: dict[str, Any]) -> LogEntry:
+    return append_entries(session, election_id, [entry])[0]
+
+
+def read_entries(session: Session, election_id: str, start: int, limit: int) -> list[LogEntry]:
+    stmt = (
+        select(LogEntry)
+        .where(LogEntry.election_id == election_id, col(LogEntry.idx) >= start)
+        .order_by(col(LogEntry.idx))
+        .limit(limit)
+    )
+    return list(session.exec(stmt))
+
+
+def entries_of_type(session: Session, election_id: str, type_: str) -> list[LogEntry]:
+    stmt = (
+        select(LogEntry)
+        .where(LogEntry.election_id == election_id, LogEntry.type == type_)
+        .order_by(col(LogEntry.idx))
+    )
+    return list(session.exec(stmt))

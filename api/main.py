@@ -1,0 +1,82 @@
+"""The Stembus application factory."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+
+from api import health, problems
+from api.db import make_engine
+from api.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+DESCRIPTION = """Verifiable online elections for Dutch works councils (ondernemingsraden).
+
+Errors are RFC 9457 `application/problem+json` documents with a stable `type` per error.
+Authenticated routes take a bearer token from `POST /api/v1/elections/{id}/login` (an access
+code) or, for the operator, from `stembus operator token`.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    tag = route.tags[0] if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+class JsonLogFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out)
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLogFormatter())
+    root = logging.getLogger("stembus")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Stembus",
+        version="1.0.0",
+        description=DESCRIPTION,
+        generate_unique_id_function=_operation_id,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.sqlalchemy_url)
+    problems.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.middleware("http")(health.metrics_middleware)
+
+    from api.routes import include_routers
+
+    include_routers(app, API_PREFIX)
+    app.include_router(health.router)
+    app.include_router(problems.router)
+    return app

@@ -1,0 +1,231 @@
+"""RFC 9457 problem details: every error a client can cause has a stable `type`, a status and
+a title, and each route declares the problems it may answer with (`problem_responses`).
+
+`type` is a relative URI `/problems/<slug>`; `GET /problems/<slug>` describes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("stembus.errors")
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    slug: str
+    status: int
+    title: str
+    description: str
+
+    @property
+    def uri(self) -> str:
+        return f"/problems/{self.slug}"
+
+
+REGISTRY: dict[str, ProblemType] = {}
+
+
+def problem_type(slug: str, status: int, title: str, description: str) -> ProblemType:
+    if slug in REGISTRY:
+        raise ValueError(f"problem type {slug!r} registered twice")
+    pt = ProblemType(slug, status, title, description)
+    REGISTRY[slug] = pt
+    return pt
+
+
+# Problems every route can answer with.
+VALIDATION = problem_type(
+    "validation-error",
+    422,
+    "Invalid request",
+    "The request body, query or path is invalid; `errors` lists each field and why.",
+)
+MALFORMED = problem_type(
+    "malformed-request",
+    400,
+    "Malformed request",
+    "The body is not valid JSON or not of the declared content type.",
+)
+NOT_FOUND = problem_type(
+    "not-found", 404, "Not found", "No such resource, or it is not visible to you."
+)
+ROUTE_NOT_FOUND = problem_type("route-not-found", 404, "No such route", "The URL names no route.")
+METHOD_NOT_ALLOWED = problem_type(
+    "method-not-allowed", 405, "Method not allowed", "The route exists but not with this method."
+)
+UNAUTHENTICATED = problem_type(
+    "unauthenticated",
+    401,
+    "Authentication required",
+    "A valid "
+    "bearer token is required: missing, malformed, expired, or of "
+    "the wrong audience or algorithm.",
+)
+FORBIDDEN = problem_type(
+    "forbidden", 403, "Forbidden", "Your role in this election does not allow this action."
+)
+TOO_LARGE = problem_type(
+    "payload-too-large",
+    413,
+    "Payload too large",
+    "The request body exceeds the limit for this route.",
+)
+RATE_LIMITED = problem_type(
+    "rate-limited", 429, "Too many attempts", "Too many failed attempts; wait and try again."
+)
+INTERNAL = problem_type(
+    "internal-error",
+    500,
+    "Internal error",
+    "An unexpected error; nothing was changed. Report it with the time of the request.",
+)
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details object."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="URI of the problem type, stable per error")
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = Field(
+        default=None, description="per-field errors (validation problems)"
+    )
+
+
+class ProblemError(Exception):
+    """Raise anywhere in the API to answer with a problem document."""
+
+    def __init__(self, ptype: ProblemType, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or ptype.title)
+        self.ptype = ptype
+        self.detail = detail
+        self.extra = extra
+
+
+def problem_response(
+    ptype: ProblemType, detail: str | None = None, instance: str | None = None, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": ptype.uri, "title": ptype.title, "status": ptype.status}
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if ptype.status == 401 else None
+    if ptype.status == 429 and "retry_after" in extra:
+        headers = {"Retry-After": str(extra["retry_after"])}
+    return JSONResponse(body, status_code=ptype.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def problem_responses(*types: ProblemType) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route: each status with the problem types it may carry."""
+    by_status: dict[int, list[ProblemType]] = {}
+    for t in (*types, VALIDATION, INTERNAL):
+        by_status.setdefault(t.status, []).append(t)
+    out: dict[int | str, dict[str, Any]] = {}
+    for status, ts in sorted(by_status.items()):
+        names = "; ".join(f"`{t.uri}` {t.title}" for t in ts)
+        out[status] = {
+            "model": ProblemDetails,
+            "description": names,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        }
+    return out
+
+
+def _clean_errors(errors: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ())]
+        # Never echo the input back: it may hold personal data or secrets.
+        out.append({"loc": loc, "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))})
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(exc.ptype, exc.detail, instance=request.url.path, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return problem_response(
+                MALFORMED, "the body is not valid JSON", instance=request.url.path
+            )
+        return problem_response(
+            VALIDATION,
+            "the request is invalid",
+            instance=request.url.path,
+            errors=_clean_errors(list(errors)),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        ptype = {
+            404: ROUTE_NOT_FOUND,
+            405: METHOD_NOT_ALLOWED,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            413: TOO_LARGE,
+        }.get(exc.status_code)
+        if ptype is None:
+            generic = ProblemType(f"http-{exc.status_code}", exc.status_code, "HTTP error", "")
+            return problem_response(generic, str(exc.detail), instance=request.url.path)
+        return problem_response(ptype, instance=request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(INTERNAL, instance=request.url.path)
+
+
+router = APIRouter(tags=["problems"])
+
+
+class ProblemTypeOut(BaseModel):
+    type: str
+    status: int
+    title: str
+    description: str
+
+
+@router.get(
+    "/problems",
+    response_model=list[ProblemTypeOut],
+    responses=problem_responses(),
+    summary="Every problem type this API answers with",
+)
+def list_problem_types() -> list[ProblemTypeOut]:
+    return [
+        ProblemTypeOut(type=t.uri, status=t.status, title=t.title, description=t.description)
+        for t in sorted(REGISTRY.values(), key=lambda t: t.slug)
+    ]
+
+
+@router.get(
+    "/problems/{slug}",
+    response_model=ProblemTypeOut,
+    responses=problem_responses(NOT_FOUND),
+    summary="One problem type, described",
+)
+def get_problem_type(slug: str) -> ProblemTypeOut:
+    t = REGISTRY.get(slug)
+    if t is None:
+        raise ProblemError(NOT_FOUND, "no such problem type")
+    return ProblemTypeOut(type=t.uri, status=t.status, title=t.title, description=t.description)

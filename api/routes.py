@@ -1,0 +1,14 @@
+"""Every router of the API, in one place."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.auth.endpoints import router as auth_router
+from api.elections.endpoints import router as elections_router
+from api.log.endpoints import router as log_router
+
+
+def include_routers(app: FastAPI, prefix: str) -> None:
+    for router in (elections_router, auth_router, log_router):
+        app.include_router(router, prefix=prefix)

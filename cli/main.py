@@ -1,0 +1,106 @@
+"""The `stembus` command line: committee, trustees, voters and auditors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    help="Stembus: verifiable online elections for works councils.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+operator_app = typer.Typer(help="Deployment operator tasks.", no_args_is_help=True)
+app.add_typer(operator_app, name="operator")
+console = Console(stderr=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    migrate: Annotated[bool, typer.Option(help="apply database migrations first")] = True,
+) -> None:
+    """Run the API server (migrations applied first)."""
+    import uvicorn
+
+    from api.migrate import upgrade
+    from api.settings import get_settings
+
+    settings = get_settings()
+    if migrate:
+        upgrade(settings.sqlalchemy_url)
+        console.print(f"[green]database ready[/] ({settings.sqlalchemy_url.split('@')[-1]})")
+    console.print(
+        f"Stembus API on http://{host}:{port}  —  interactive docs: "
+        f"[bold]http://{host}:{port}/docs[/]"
+    )
+    uvicorn.run(
+        "api.asgi:app", host=host, port=port, workers=workers, log_level="warning", access_log=False
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (Alembic) and exit."""
+    from api.migrate import upgrade
+    from api.settings import get_settings
+
+    upgrade(get_settings().sqlalchemy_url)
+    console.print("[green]migrations applied[/]")
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path | None, typer.Option("-o", help="file to write; default stdout")] = None,
+) -> None:
+    """Export the OpenAPI contract (sorted keys), as committed in openapi/openapi.json."""
+    from api.openapi_export import export
+
+    text = export()
+    if output:
+        output.write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+@operator_app.command("token")
+def operator_token(
+    minutes: Annotated[int | None, typer.Option(help="lifetime; default from settings")] = None,
+) -> None:
+    """Print an operator token (bootstrap: create elections, appoint committees)."""
+    from api.auth.tokens import issue_token
+    from api.settings import get_settings
+
+    settings = get_settings()
+    token, exp = issue_token(
+        settings,
+        subject="operator",
+        roles={"operator"},
+        election_id=None,
+        minutes=minutes or settings.operator_token_minutes,
+    )
+    console.print(f"operator token, valid until {exp.isoformat(timespec='seconds')}")
+    print(token)
+
+
+def _register_optional() -> None:
+    """Sub-commands that live in their own modules."""
+    import importlib
+
+    for mod in ("cli.ceremony", "cli.vote", "cli.verify", "cli.demo", "cli.bench"):
+        try:
+            module = importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name != mod:
+                raise
+            continue
+        module.register(app)
+
+
+_register_optional()
