@@ -334,6 +334,8 @@ def _as_text(note: str | bytes) -> str:
             raise NoteError("note is not valid UTF-8") from None
     if not isinstance(note, str):
         raise NoteError("note must be str or bytes")
+    if len(note) > MAX_NOTE_SIZE:  # cheap early bound: UTF-8 is >= 1 byte per char
+        raise NoteError("note too large")
     return note
 
 
