@@ -43,3 +43,10 @@ def hash_code(settings: Settings, election_id: str, code: str) -> bytes | None:
 def client_hash(settings: Settings, client: str) -> bytes:
     """Throttle key for a client address: keyed, so no raw address is stored."""
     return hmac.new(derive_key(settings, "client"), client.encode(), hashlib.sha256).digest()
+
+
+def pseudonym(settings: Settings, election_id: str, voter_id: int) -> str:
+    """The voter's pseudonym in the public log (PROTOCOL.md, issuance): a keyed hash, so nobody
+    without the deployment secret can link it to a voter, while the voter can look it up."""
+    msg = f"{election_id}\n{voter_id}".encode()
+    return hmac.new(derive_key(settings, "pseudonym"), msg, hashlib.sha256).hexdigest()[:32]

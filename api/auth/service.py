@@ -170,3 +170,17 @@ def login(
         holder_id=row.holder_id,
     )
     return token, exp, sorted(roles)
+
+
+def _voter_roles(
+    session: Session, election: Election, holder_id: int
+) -> tuple[set[str], str] | None:
+    from api.roll.models import Voter
+
+    v = session.get(Voter, holder_id)
+    if v is None or v.election_id != election.id:
+        return None
+    return {"voter"}, f"voter:{v.id}"
+
+
+register_holder("voter", _voter_roles)

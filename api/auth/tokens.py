@@ -19,7 +19,8 @@ from api.settings import Settings
 
 ALGORITHM = "HS256"
 AUDIENCE = "stembus-api"
-ROLES = frozenset({"operator", "committee", "trustee", "voter"})
+# "submitter": a union representative account that submits candidate lists (api.lists).
+ROLES = frozenset({"operator", "committee", "trustee", "voter", "submitter"})
 
 
 def derive_key(settings: Settings, purpose: str) -> bytes:
