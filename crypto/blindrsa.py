@@ -172,9 +172,7 @@ def _mgf1(seed: bytes, length: int, hash_name: str) -> bytes:
     return bytes(out[:length])
 
 
-def emsa_pss_encode(
-    msg: bytes, em_bits: int, salt: bytes, hash_name: str = "sha384"
-) -> bytes:
+def emsa_pss_encode(msg: bytes, em_bits: int, salt: bytes, hash_name: str = "sha384") -> bytes:
     """EMSA-PSS-ENCODE(M, emBits) per RFC 8017 §9.1.1 with an explicit salt.
 
     The salt is a parameter (not drawn here) so that the encoding is a pure function that test
