@@ -9,8 +9,10 @@ k-of-n trustee shares until the tally.
   secret embeds without reduction). The other k − 1 coefficients are uniform in [0, p) from
   :mod:`secrets`, which makes any k − 1 shares independent of the secret. Share i is (i, f(i))
   for i = 1..n; reconstruction is Lagrange interpolation at x = 0.
-* Because p ≫ 2^256, a wrong or mixed share set interpolates to a value ≥ 2^256 with
-  probability 1 − 2^-265: :func:`combine` reports that as an error instead of returning garbage.
+* Because p ≫ 2^256, a share set with a random error (a wrong or mixed share) interpolates to
+  a value ≥ 2^256 with probability 1 − 2^-265, which :func:`combine` reports instead of returning
+  garbage. A deliberately small change can stay below 2^256, so the real test is the one
+  :func:`recover_matching` makes against the published public key.
 * A :class:`Share` carries election id, index, threshold k and n, and a checksum (the first 8
   bytes of SHA-256 over the rest of its text form) that catches transcription errors. Text form
   (one line; all whitespace is ignored when parsing, so wrapped or indented copies still load)::
