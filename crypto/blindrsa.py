@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -319,16 +321,39 @@ def verify(
 # --- server side --------------------------------------------------------------------------------
 
 
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="blindrsa")
+        return _POOL
+
+
+def _powmod_sec_nogil(base: Any, exponent: Any, modulus: Any) -> Any:
+    # gmpy2 contexts are per thread: the worker must opt in to releasing the GIL itself.
+    with gmpy2.context(allow_release_gil=True):
+        return gmpy2.powmod_sec(base, exponent, modulus)
+
+
 class BlindSigner:
     """RFC 9474 §4.3 BlindSign with a cached, GMP-backed CRT private key.
 
     Construct once per issuer key and reuse: converting the key numbers to ``mpz`` costs more
     than a signature. Instances are immutable and safe to share between threads.
+
+    The exponentiations run with the GIL released, so other threads (e.g. a web server's
+    request handlers) keep running while a signature is computed. With ``parallel=True`` the two
+    CRT halves run on two threads at once: about half the latency on an idle multi-core machine,
+    but no gain in throughput when several signatures are being made concurrently anyway.
     """
 
-    __slots__ = ("_dp", "_dq", "_e", "_k", "_n", "_p", "_q", "_qinv", "public_key")
+    __slots__ = ("_dp", "_dq", "_e", "_k", "_n", "_p", "_q", "_parallel", "_qinv", "public_key")
 
-    def __init__(self, private_key: rsa.RSAPrivateKey) -> None:
+    def __init__(self, private_key: rsa.RSAPrivateKey, *, parallel: bool = False) -> None:
         if not isinstance(private_key, rsa.RSAPrivateKey):
             raise TypeError("expected an RSA private key")
         priv = private_key.private_numbers()
@@ -342,6 +367,7 @@ class BlindSigner:
         self._dq = gmpy2.mpz(priv.dmq1)
         self._qinv = gmpy2.mpz(priv.iqmp)  # q^-1 mod p (RFC 8017 §3.2 "qInv")
         self._k = modulus_len(private_key)
+        self._parallel = parallel
 
     @property
     def modulus_len(self) -> int:
@@ -353,8 +379,14 @@ class BlindSigner:
         ``powmod_sec`` is GMP's mpz_powm_sec: its memory access pattern and timing do not depend
         on the (secret) exponent.
         """
-        s1 = gmpy2.powmod_sec(c % self._p, self._dp, self._p)
-        s2 = gmpy2.powmod_sec(c % self._q, self._dq, self._q)
+        with gmpy2.context(allow_release_gil=True):
+            if self._parallel:
+                future = _pool().submit(_powmod_sec_nogil, c % self._q, self._dq, self._q)
+                s1 = gmpy2.powmod_sec(c % self._p, self._dp, self._p)
+                s2 = future.result()
+            else:
+                s1 = gmpy2.powmod_sec(c % self._p, self._dp, self._p)
+                s2 = gmpy2.powmod_sec(c % self._q, self._dq, self._q)
         h = ((s1 - s2) * self._qinv) % self._p
         return s2 + self._q * h
 

@@ -76,6 +76,7 @@ def test_rfc9474_vector(v: dict[str, str]) -> None:
     blind_sig = blindrsa.blind_sign(sk, blinded_msg)
     assert blind_sig == hexbytes(v["blind_sig"])
     assert BlindSigner(sk).sign(blinded_msg) == blind_sig
+    assert BlindSigner(sk, parallel=True).sign(blinded_msg) == blind_sig
 
     sig = blindrsa.finalize(pk, input_msg, blind_sig, inv_bytes, variant)
     assert sig == hexbytes(v["sig"])
@@ -259,3 +260,14 @@ def test_jwk_import_rejects_leading_zero_and_small_modulus(key) -> None:  # type
     # The RFC vectors' 4096-bit key is accepted.
     big = blindrsa.public_key_to_jwk(_vector_key(RFC9474[0]))
     assert blindrsa.public_key_from_jwk(big, min_bits=4096).key_size == 4096
+
+
+def test_parallel_signer_under_concurrency(key) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    n, d = key.public_key().public_numbers().n, key.private_numbers().d
+    signer = BlindSigner(key, parallel=True)
+    messages = [(i * 0x1234567 + 99) % n for i in range(1, 17)]
+    with ThreadPoolExecutor(4) as pool:
+        sigs = list(pool.map(lambda m: signer.sign(m.to_bytes(256, "big")), messages))
+    assert sigs == [pow(m, d, n).to_bytes(256, "big") for m in messages]
