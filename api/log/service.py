@@ -7,27 +7,18 @@ the database write lock, so indices are dense and never reused even under concur
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-import rfc8785
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from api.elections.models import Election
 from api.log.models import LogEntry
+from crypto.canonical import canonical_json
+from crypto.merkle import leaf_hash
 
 FORBIDDEN_KEYS = frozenset({"email", "e_mail", "ip", "ip_address", "employee_number", "voter_name"})
-
-
-def canonical(entry: dict[str, Any]) -> bytes:
-    return rfc8785.dumps(entry)
-
-
-def leaf_hash(body: bytes) -> bytes:
-    """RFC 9162 §2.1.1: leaf hash = SHA-256(0x00 ‖ leaf bytes)."""
-    return hashlib.sha256(b"\x00" + body).digest()
 
 
 def _check_public(entry: dict[str, Any]) -> None:
@@ -70,7 +61,7 @@ def append_entries(
     first = reserve_indices(session, election_id, len(entries))
     rows = []
     for i, e in enumerate(entries):
-        body = canonical(e)
+        body = canonical_json(e)
         rows.append(
             LogEntry(
                 election_id=election_id,
