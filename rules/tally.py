@@ -1,0 +1,317 @@
+"""The tally (PROTOCOL.md "Tally"): from the public log and the reconstructed sealing key to the
+``result`` entry. Pure: no database, no web framework; the server (api.tally) and the independent
+verifier (rules.record) run exactly this code, so their result bytes agree.
+
+Two streaming passes, so memory stays bounded by the number of credentials, never by the
+ciphertexts (a 100,000-ballot election is never held in memory):
+
+1. :class:`ElectionLog` reads every entry in log order and keeps only the context the tally needs
+   (settings, published lists or questions, keys, phase indices, roll counts, issuance counts)
+   and, per credential, the index and ``seq`` of its latest ballot. The highest ``seq`` counts
+   (PROTOCOL.md "Casting" step 4); in a valid log ``seq`` strictly increases per credential, so
+   that is also the credential's last ballot in log order.
+2. :func:`compute_result` reads the ballot entries again, opens only the final ballot of each
+   credential (HPKE with the reconstructed key, :mod:`crypto.sealing`), unpads and validates it
+   (:func:`rules.ballot.validate_ballot`) and aggregates identical ballots per group into a
+   counter; then counts each kiesgroep (:func:`rules.counting.count_works_council_group`) or the
+   consultation (:func:`rules.counting.count_consultation`).
+
+The lot (PROTOCOL.md "Tally"; :mod:`rules.lot`) is seeded with the root hash of the **lot
+checkpoint**: the first signed checkpoint (lowest tree size) whose size is greater than the index
+of the ``phase_changed`` entry with ``to: "closed"`` — i.e. the first checkpoint that contains the
+voting-closed entry. One :class:`rules.lot.Lot` serves the whole election and the kiesgroepen are
+counted in the order of the ``lists_published`` entry, so the draws are numbered 1, 2, … across
+the election. Nobody can know that root before voting has closed, and every ballot is in it.
+
+The result entry (docs/log-entries.md) is::
+
+    {"type": "result", "election", "kind": "works_council" | "consultation",
+     "lot_checkpoint": {"size", "root"(hex)},
+     "ballots": {"entries", "credentials", "superseded"},
+     "turnout": [{"group", "eligible" (roll_frozen may_vote or null), "issued", "voted"}],
+     "groups": [rules.counting GroupResult.to_dict(), ...]        (works council; else [])
+     "consultation": rules.counting ConsultationResult.to_dict()  (consultation; else null)
+     "invalid_ballots": [{"index", "group", "reason"}]            (each invalid final ballot)
+     "lot": rules.lot Lot.to_dict()}
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from crypto import sealing
+from crypto.canonical import EncodingError, b64d, canonical_json
+from rules.ballot import ConsultationDef, GroupDef, validate_ballot
+from rules.counting import count_consultation, count_works_council_group
+from rules.lot import Lot
+
+__all__ = [
+    "RESULT_VERSION",
+    "ElectionLog",
+    "TallyError",
+    "compute_result",
+    "open_ballot_entry",
+]
+
+RESULT_VERSION = 1
+# seq and index packed into one int per credential (keeps pass 1 small: ~100 B per credential).
+_INDEX_BITS = 40
+_INDEX_MASK = (1 << _INDEX_BITS) - 1
+
+
+class TallyError(ValueError):
+    """The log does not allow a tally (missing lists, keys, close entry, …)."""
+
+
+@dataclass
+class ElectionLog:
+    """Context of one election gathered from its log in one streaming pass (pass 1)."""
+
+    election_id: str | None = None
+    kind: str = "works_council"
+    settings: dict[str, Any] = field(default_factory=dict)
+    groups: list[dict[str, Any]] | None = None  # lists_published
+    questions: list[dict[str, Any]] | None = None  # questions_published
+    keys: dict[str, Any] | None = None
+    roll_counts: dict[str, Any] | None = None
+    phase: str | None = None
+    opened_index: int | None = None
+    closed_index: int | None = None
+    size: int = 0
+    issuance: Counter[str] = field(default_factory=Counter)
+    ballot_entries: int = 0
+    ballots_per_group: Counter[str] = field(default_factory=Counter)
+    # credential (b64) -> seq << 40 | index of its latest ballot
+    latest: dict[str, int] = field(default_factory=dict)
+    credential_group: dict[str, str] = field(default_factory=dict)
+    decryption_key: dict[str, Any] | None = None
+    decryption_key_index: int | None = None
+    result: dict[str, Any] | None = None
+    result_index: int | None = None
+
+    def add(self, index: int, entry: dict[str, Any]) -> None:
+        """Take in entry ``index`` (entries must come in log order)."""
+        self.size = index + 1
+        t = entry.get("type")
+        if t == "ballot":
+            self._add_ballot(index, entry)
+        elif t == "issuance":
+            self.issuance[str(entry.get("group"))] += 1
+        elif t == "election_created":
+            self.election_id = entry.get("election")
+            self.settings = dict(entry.get("settings") or {})
+            self.kind = self.settings.get("kind", "works_council")
+            self.phase = "draft"
+        elif t == "settings_updated":
+            self.settings = dict(entry.get("settings") or {})
+        elif t == "phase_changed":
+            self.phase = entry.get("to")
+            if self.phase == "voting" and self.opened_index is None:
+                self.opened_index = index
+            elif self.phase == "closed" and self.closed_index is None:
+                self.closed_index = index
+        elif t == "lists_published":
+            self.groups = list(entry.get("groups") or [])
+        elif t == "questions_published":
+            self.questions = list(entry.get("questions") or [])
+        elif t == "keys":
+            self.keys = entry
+        elif t == "roll_frozen":
+            self.roll_counts = dict(entry.get("counts") or {})
+        elif t == "decryption_key":
+            self.decryption_key = entry
+            self.decryption_key_index = index
+        elif t == "result":
+            self.result = entry
+            self.result_index = index
+
+    def _add_ballot(self, index: int, entry: dict[str, Any]) -> None:
+        self.ballot_entries += 1
+        group = str(entry.get("group"))
+        self.ballots_per_group[group] += 1
+        cred = entry.get("credential")
+        seq = entry.get("seq")
+        if not isinstance(cred, str) or not isinstance(seq, int) or isinstance(seq, bool):
+            return  # malformed: the server refuses it, the verifier reports it
+        if seq < 0 or seq >= 1 << 22:
+            return
+        packed = seq << _INDEX_BITS | index
+        old = self.latest.get(cred)
+        if old is None:
+            self.credential_group[cred] = group
+        if old is None or old >> _INDEX_BITS < seq:
+            self.latest[cred] = packed
+
+    # --- derived -------------------------------------------------------------------------------
+
+    def final_indices(self) -> set[int]:
+        """Log indices of the ballot that counts for each credential (highest ``seq``)."""
+        return {v & _INDEX_MASK for v in self.latest.values()}
+
+    def credentials_per_group(self) -> Counter[str]:
+        return Counter(self.credential_group.values())
+
+    @property
+    def ballot_size(self) -> int:
+        if not self.keys or not isinstance(self.keys.get("ballot_size"), int):
+            raise TallyError("no keys entry with a ballot size")
+        return int(self.keys["ballot_size"])
+
+    @property
+    def sealing_key(self) -> bytes:
+        if not self.keys:
+            raise TallyError("no keys entry")
+        return b64d(self.keys["sealing_key"])
+
+    def definitions(self) -> list[GroupDef | ConsultationDef]:
+        """The published ballot definitions: kiesgroepen in published order, or the consultation."""
+        if self.kind == "consultation":
+            if self.questions is None:
+                raise TallyError("no questions_published entry")
+            groups = [g.get("id") for g in self.settings.get("kiesgroepen") or []] or ["all"]
+            return [
+                ConsultationDef.model_validate({"group": groups[0], "questions": self.questions})
+            ]
+        if self.groups is None:
+            raise TallyError("no lists_published entry")
+        return [GroupDef.model_validate(g) for g in self.groups]
+
+    def check_ready(self) -> None:
+        """Raise :class:`TallyError` unless the log has what a tally needs."""
+        if self.election_id is None:
+            raise TallyError("the log does not start with election_created")
+        if self.closed_index is None:
+            raise TallyError("voting has not closed (no phase_changed to closed)")
+        self.definitions()
+        _ = self.ballot_size, self.sealing_key
+
+
+def open_ballot_entry(
+    private_key: bytes, election_id: str, ballot_size: int, entry: dict[str, Any], definition: Any
+) -> tuple[bool, str | None, Any]:
+    """Decrypt, unpad and validate one ballot entry → ``(valid, reason, selections)``.
+
+    Failures are reasons, not exceptions: a ballot that does not open or holds malformed
+    plaintext is counted as invalid with that reason (PROTOCOL.md "Tally").
+    """
+    group = str(entry.get("group"))
+    try:
+        ciphertext = b64d(entry["ciphertext"])
+    except (KeyError, EncodingError):
+        return False, "ciphertext is not base64", None
+    try:
+        padded = sealing.open_ballot(
+            private_key, ciphertext, election_id, group, ballot_size=ballot_size
+        )
+    except sealing.OpenError:
+        return False, "does not decrypt", None
+    try:
+        obj = sealing.decode_ballot(padded, ballot_size)
+    except sealing.PaddingError as exc:
+        return False, f"malformed plaintext: {exc}", None
+    ok, reason = validate_ballot(definition, election_id, group, obj)
+    return ok, reason, obj.get("selections") if ok else None
+
+
+def compute_result(
+    log: ElectionLog,
+    private_key: bytes,
+    ballots: Iterable[tuple[int, dict[str, Any]]],
+    lot_checkpoint: tuple[int, bytes],
+) -> dict[str, Any]:
+    """Pass 2: the ``result`` entry body from the final ballots.
+
+    ``ballots`` yields ``(index, entry)`` for the ballot entries in log order (other entries are
+    skipped, so the whole log may be passed). ``lot_checkpoint`` is ``(size, root hash)`` of the
+    lot checkpoint (module docstring).
+    """
+    log.check_ready()
+    assert log.election_id is not None
+    eid = log.election_id
+    if sealing.public_key_from_private(private_key) != log.sealing_key:
+        raise TallyError("the private key does not match the published sealing key")
+    size, root = lot_checkpoint
+    defs = log.definitions()
+    by_group = {d.group: d for d in defs}
+    final = log.final_indices()
+    ballot_size = log.ballot_size
+    # Identical ballots aggregate into one counter key, so memory is bounded by the number of
+    # distinct (valid, reason, selections) triples, not by the number of ballots.
+    tallies: dict[str, Counter[tuple[bool, str | None, bytes]]] = {g: Counter() for g in by_group}
+    invalid: list[dict[str, Any]] = []
+    for index, entry in ballots:
+        if index not in final or entry.get("type") != "ballot":
+            continue
+        group = str(entry.get("group"))
+        definition = by_group.get(group)
+        if definition is None:
+            raise TallyError(f"ballot at index {index} is for unknown group {group!r}")
+        ok, reason, selections = open_ballot_entry(private_key, eid, ballot_size, entry, definition)
+        if not ok:
+            invalid.append({"index": index, "group": group, "reason": reason})
+        tallies[group][(ok, reason, canonical_json(selections))] += 1
+
+    lot = Lot(root)
+    groups_out: list[dict[str, Any]] = []
+    consultation_out: dict[str, Any] | None = None
+    s = log.settings
+    for d in defs:
+        records = _expand(tallies[d.group])
+        if isinstance(d, ConsultationDef):
+            consultation_out = count_consultation(d, records).to_dict()
+        else:
+            groups_out.append(
+                count_works_council_group(
+                    d,
+                    records,
+                    residual_method=s.get("residual_method", "largest_remainder"),
+                    remainder_threshold=s.get("remainder_threshold", "0"),
+                    preference_threshold=s.get("preference_threshold", "1/2"),
+                    lot=lot,
+                ).to_dict()
+            )
+    voted = log.credentials_per_group()
+    roll = log.roll_counts or {}
+    turnout = []
+    for d in defs:
+        counts = roll.get(d.group)
+        eligible = counts.get("may_vote") if isinstance(counts, dict) else None
+        turnout.append(
+            {
+                "group": d.group,
+                "eligible": eligible,
+                "issued": log.issuance[d.group],
+                "voted": voted[d.group],
+            }
+        )
+    return {
+        "type": "result",
+        "election": eid,
+        "version": RESULT_VERSION,
+        "kind": log.kind,
+        "lot_checkpoint": {"size": size, "root": bytes(root).hex()},
+        "ballots": {
+            "entries": log.ballot_entries,
+            "credentials": len(log.latest),
+            "superseded": log.ballot_entries - len(log.latest),
+        },
+        "turnout": turnout,
+        "groups": groups_out,
+        "consultation": consultation_out,
+        "invalid_ballots": invalid,
+        "lot": lot.to_dict(),
+    }
+
+
+def _expand(counter: Counter[tuple[bool, str | None, bytes]]) -> Iterable[tuple[bool, Any, Any]]:
+    # Sorted so the (order-independent) counting sees a deterministic order anyway.
+    for (ok, reason, sel), n in sorted(
+        counter.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])
+    ):
+        selections = json.loads(sel)
+        for _ in range(n):
+            yield ok, reason, selections
