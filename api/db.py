@@ -41,9 +41,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction per unit of work: commit on success, roll back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, info: dict[str, Any] | None = None) -> Iterator[Session]:
+    """One transaction per unit of work: commit on success, roll back on any error.
+
+    ``info`` travels with the session (``session.info``): the log reads the deployment settings
+    from it to sign checkpoints (api.log.tree)."""
+    with Session(engine, expire_on_commit=False, info=info) as session:
         try:
             yield session
             session.commit()

@@ -25,7 +25,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    yield from session_scope(request.app.state.engine)
+    yield from session_scope(request.app.state.engine, {"settings": request.app.state.settings})
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -17,6 +17,8 @@ SQLModel.metadata.naming_convention = {
 from api.auth import models as _auth  # noqa: E402,F401
 from api.elections import models as _elections  # noqa: E402,F401
 from api.log import models as _log  # noqa: E402,F401
+from api.log import tree_models as _log_tree  # noqa: E402,F401
 from api.roll import models as _roll  # noqa: E402,F401
+from api.voting import models as _voting  # noqa: E402,F401
 
 metadata = SQLModel.metadata

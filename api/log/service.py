@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from api.elections.models import Election
+from api.log import tree
 from api.log.models import LogEntry
 from crypto.canonical import canonical_json
 from crypto.merkle import leaf_hash
@@ -73,9 +74,8 @@ def append_entries(
         )
     session.add_all(rows)
     session.flush()
-    from api.log import tree  # the Merkle tree and checkpoints follow every append
-
-    tree.after_append(session, election_id, rows)
+    # The Merkle tree and a signed checkpoint follow every append, in the same transaction.
+    tree.after_append(session, tree.settings_of_session(session), election_id, rows)
     return rows
 
 

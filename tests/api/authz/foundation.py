@@ -14,5 +14,4 @@ RULES = {
     ("GET", "/api/v1/elections/{election_id}/members"): {"operator", "committee"},
     ("POST", "/api/v1/elections/{election_id}/members/{member_id}/code"): {"operator", "committee"},
     ("GET", "/api/v1/elections/{election_id}/me"): {"committee", "trustee", "voter"},
-    ("GET", "/api/v1/elections/{election_id}/log/entries"): ANY,
 }

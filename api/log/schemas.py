@@ -1,0 +1,69 @@
+"""Bodies of the public log API: checkpoints, proofs, receipts. Hashes are hex, notes verbatim."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+HEX32 = "^[0-9a-f]{64}$"
+
+
+class CheckpointOut(BaseModel):
+    size: int = Field(description="tree size (entries covered)")
+    root: str = Field(description="hex RFC 9162 root hash")
+    note: str = Field(description="C2SP tlog-checkpoint signed note, verbatim")
+
+
+class LogKeyOut(BaseModel):
+    origin: str = Field(description="log origin = key name: `<host>/elections/<id>`")
+    verifier_key: str = Field(description="C2SP verifier key `<name>+<hex key id>+<b64(0x01‖pk)>`")
+    public_key: str = Field(description="b64 raw 32-byte Ed25519 public key")
+
+
+class InclusionProofOut(BaseModel):
+    index: int
+    size: int
+    leaf_hash: str = Field(description="hex leaf hash of the entry")
+    proof: list[str] = Field(description="hex hashes, RFC 9162 §2.1.3.1 order (leaf side first)")
+    checkpoint: str = Field(description="the signed checkpoint of `size`")
+
+
+class ConsistencyProofOut(BaseModel):
+    old_size: int
+    new_size: int
+    proof: list[str] = Field(description="hex hashes, RFC 9162 §2.1.4.1")
+
+
+class Receipt(BaseModel):
+    """What a voter keeps after casting (PROTOCOL.md "Casting" step 4)."""
+
+    election: str
+    index: int = Field(description="the ballot's index in the log")
+    entry_hash: str = Field(description="hex leaf hash SHA-256(0x00 ‖ RFC 8785 entry bytes)")
+    checkpoint: str = Field(description="signed checkpoint of size index + 1 (C2SP note)")
+    inclusion_proof: list[str] = Field(description="hex hashes, leaf side first")
+    tlog_proof: str = Field(description="the same as a C2SP tlog-proof@v1 text")
+
+
+class ReceiptCheckIn(BaseModel):
+    """A receipt to check: its `entry_hash` with its `tlog_proof`, or with `index`,
+    `checkpoint` and `inclusion_proof` (so a whole JSON receipt may be posted as it is)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    entry_hash: str = Field(pattern=HEX32)
+    tlog_proof: str | None = Field(default=None, max_length=65536)
+    index: int | None = Field(default=None, ge=0)
+    checkpoint: str | None = Field(default=None, max_length=16384)
+    inclusion_proof: list[str] | None = Field(default=None, max_length=128)
+
+
+class ReceiptCheckOut(BaseModel):
+    signature_valid: bool = Field(description="the receipt's checkpoint is signed by the log key")
+    proof_valid: bool = Field(description="the inclusion proof leads to that checkpoint's root")
+    in_log: bool = Field(description="the log holds exactly this entry at that index now")
+    consistent: bool = Field(description="the receipt's checkpoint is consistent with the latest")
+    index: int
+    receipt_size: int
+    latest_size: int
+    latest_checkpoint: str
+    consistency_proof: list[str] = Field(description="hex, from receipt_size to latest_size")

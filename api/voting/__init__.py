@@ -1,0 +1,1 @@
+"""Voting: election keys, anonymous credential issuance, casting, receipts and turnout."""

@@ -1,0 +1,15 @@
+"""The public Merkle log: every route is open to everyone (PROTOCOL.md "bulletin board")."""
+
+ANY = {"anonymous", "operator", "committee", "trustee", "voter"}
+LOG = "/api/v1/elections/{election_id}/log"
+
+RULES = {
+    ("GET", f"{LOG}/entries"): ANY,
+    ("GET", f"{LOG}/checkpoint"): ANY,
+    ("GET", f"{LOG}/checkpoint.txt"): ANY,
+    ("GET", f"{LOG}/checkpoints/{{size}}"): ANY,
+    ("GET", f"{LOG}/key"): ANY,
+    ("GET", f"{LOG}/proofs/inclusion"): ANY,
+    ("GET", f"{LOG}/proofs/consistency"): ANY,
+    ("POST", f"{LOG}/receipts/check"): ANY,
+}
