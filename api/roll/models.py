@@ -1,4 +1,5 @@
-"""The voter roll (kiezersregister). Personal data: never published, only counts and a commitment."""
+"""The voter roll (kiezersregister). Personal data: never published; only counts and a
+commitment are."""
 
 from __future__ import annotations
 
@@ -32,4 +33,40 @@ class Voter(SQLModel, table=True):
     override_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    # A re-import that leaves an employee out keeps the row (codes, candidacies and objections
+    # refer to it) but takes them off the roll: no login, may_vote and may_stand false.
+    on_roll: bool = True
+
+
+class RollState(SQLModel, table=True):
+    """Per election: whether the roll is frozen, and the commitment published when it was."""
+
+    __tablename__ = "roll_state"
+
+    election_id: str = Field(foreign_key="election.id", primary_key=True, max_length=32)
+    frozen: bool = False
+    commitment: str | None = Field(default=None, max_length=64)
+    imports: int = 0
+    frozen_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class Objection(SQLModel, table=True):
+    """A voter's objection (bezwaar) to their own registration; the committee resolves it."""
+
+    __tablename__ = "roll_objection"
+
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: str = Field(foreign_key="election.id", index=True, max_length=32)
+    voter_id: int = Field(foreign_key="voter.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="open", max_length=16)  # "open" | "resolved"
+    resolution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    resolved_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )

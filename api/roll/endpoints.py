@@ -1,0 +1,424 @@
+"""/api/v1/elections/{id}/roll, /me/registration, /invitations: the voter roll and invitations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from api.auth.codes import pseudonym
+from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep
+from api.elections.service import get_election
+from api.problems import (
+    FORBIDDEN,
+    NOT_FOUND,
+    TOO_LARGE,
+    UNAUTHENTICATED,
+    ProblemError,
+    problem_responses,
+    problem_type,
+)
+from api.roll import importer, invitations, service
+from api.roll.models import Objection, Voter
+from api.roll.schemas import (
+    CodeOut,
+    CommitteeObjectionOut,
+    DiffVoter,
+    FreezeOut,
+    ImportReport,
+    InvitationSelection,
+    ObjectionIn,
+    ObjectionList,
+    ObjectionOut,
+    OverrideIn,
+    Registration,
+    ResolveIn,
+    RollSummary,
+    SendReport,
+    VoterDetail,
+    VoterOut,
+    VoterPage,
+)
+
+router = APIRouter(prefix="/elections/{election_id}", tags=["roll"])
+AUTH = (UNAUTHENTICATED, FORBIDDEN)
+
+ROLL_INVALID = problem_type(
+    "roll-invalid",
+    422,
+    "The roll cannot be imported",
+    "Nothing was imported. `errors` lists every bad row as {row, field, reason} (CSV: the line "
+    "number with the header as row 1; JSON: the 1-based position); `error_count` is the total. "
+    "Unknown columns are rejected, not ignored, so that no data is silently dropped.",
+)
+UNSUPPORTED_MEDIA = problem_type(
+    "unsupported-media-type",
+    415,
+    "Unsupported content type",
+    "Send the roll as `text/csv` or `application/json`.",
+)
+
+_ROW_SCHEMA = {
+    "type": "object",
+    "required": list(importer.REQUIRED),
+    "additionalProperties": False,
+    "properties": {
+        "employee_number": {"type": "string", "maxLength": 64},
+        "name": {"type": "string", "maxLength": 200},
+        "email": {"type": "string", "maxLength": 320},
+        "kiesgroep": {"type": "string"},
+        "employment_start": {"type": "string", "format": "date"},
+        "agency_worker": {"type": ["boolean", "string"]},
+    },
+}
+_IMPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The whole roll (≤ 20 MB, ≤ 200,000 rows). CSV: UTF-8, header row, "
+        "comma or semicolon separated, columns " + ", ".join(importer.COLUMNS) + ".",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "array", "items": _ROW_SCHEMA}},
+        },
+    }
+}
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > importer.MAX_BYTES:
+        raise ProblemError(TOO_LARGE, "the roll exceeds 20 MB")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > importer.MAX_BYTES:
+            raise ProblemError(TOO_LARGE, "the roll exceeds 20 MB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/roll/import",
+    response_model=ImportReport,
+    responses=problem_responses(
+        *AUTH,
+        NOT_FOUND,
+        ROLL_INVALID,
+        UNSUPPORTED_MEDIA,
+        TOO_LARGE,
+        service.ROLL_FROZEN,
+        service.ROLL_PHASE,
+    ),
+    openapi_extra=_IMPORT_BODY,
+    summary="Import or re-import the whole roll (committee): a diff, applied unless dry_run",
+    description="All or nothing: a roll with any bad row imports nothing and the problem lists "
+    "every bad row. A re-import replaces the roll: voters missing from the new file leave the "
+    "roll (their access codes stop working). `dry_run=true` only reports the diff.",
+)
+async def import_roll(
+    election_id: str,
+    request: Request,
+    session: SessionDep,
+    who: CommitteeDep,
+    dry_run: Annotated[bool, Query(description="report the diff, change nothing")] = False,
+) -> ImportReport:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype in ("text/csv", "application/csv", "text/plain"):
+        fmt = "csv"
+    elif ctype == "application/json":
+        fmt = "json"
+    else:
+        raise ProblemError(UNSUPPORTED_MEDIA, f"got {ctype or 'no content type'}")
+    data = await _read_body(request)
+
+    def work() -> dict[str, Any]:
+        election = get_election(session, election_id, for_update=True)
+        groups = {g.id for g in service.settings_of(election).kiesgroepen}
+        try:
+            rows = importer.parse_roll(data, fmt, groups)
+        except importer.RollFileError as e:
+            raise ProblemError(
+                ROLL_INVALID, e.detail, errors=e.errors, error_count=len(e.errors)
+            ) from None
+        except importer.RollRowsError as e:
+            raise ProblemError(
+                ROLL_INVALID,
+                f"{e.total} errors; nothing was imported",
+                errors=e.errors,
+                error_count=e.total,
+            ) from None
+        return service.import_roll(session, election, rows, dry_run)
+
+    return ImportReport.model_validate(await run_in_threadpool(work))
+
+
+@router.get(
+    "/roll",
+    response_model=RollSummary,
+    responses=problem_responses(*AUTH, NOT_FOUND),
+    summary="The roll at a glance: counts per kiesgroep, frozen or not, open objections",
+)
+def roll_summary(election_id: str, session: SessionDep, who: CommitteeDep) -> RollSummary:
+    election = get_election(session, election_id)
+    return RollSummary.model_validate(service.summary(session, election))
+
+
+def _voter_out(v: Voter) -> dict[str, Any]:
+    return {k: getattr(v, k) for k in VoterOut.model_fields}
+
+
+@router.get(
+    "/roll/voters",
+    response_model=VoterPage,
+    responses=problem_responses(*AUTH, NOT_FOUND),
+    summary="Voters on the roll (committee), filtered and paged",
+)
+def list_voters(
+    election_id: str,
+    session: SessionDep,
+    who: CommitteeDep,
+    kiesgroep: str | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="name or employee number")] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> VoterPage:
+    get_election(session, election_id)
+    total, rows = service.list_voters(session, election_id, kiesgroep, q, offset, limit)
+    return VoterPage(
+        total=total, offset=offset, items=[VoterOut.model_validate(_voter_out(v)) for v in rows]
+    )
+
+
+def _detail(election, v: Voter) -> VoterDetail:  # type: ignore[no-untyped-def]
+    el = service.explain(election, v)
+    return VoterDetail(
+        **_voter_out(v), months_of_service=el.months_of_service, reasons=list(el.reasons)
+    )
+
+
+@router.get(
+    "/roll/voters/{voter_id}",
+    response_model=VoterDetail,
+    responses=problem_responses(*AUTH, NOT_FOUND),
+    summary="One voter with the reasons for their eligibility (committee)",
+)
+def get_voter(
+    election_id: str, voter_id: int, session: SessionDep, who: CommitteeDep
+) -> VoterDetail:
+    election = get_election(session, election_id)
+    return _detail(election, service.get_voter(session, election_id, voter_id))
+
+
+@router.put(
+    "/roll/voters/{voter_id}/override",
+    response_model=VoterDetail,
+    responses=problem_responses(*AUTH, NOT_FOUND, service.ROLL_FROZEN, service.ROLL_PHASE),
+    summary="Override a voter's eligibility with a reason (committee); both null clears it",
+)
+def override(
+    election_id: str, voter_id: int, body: OverrideIn, session: SessionDep, who: CommitteeDep
+) -> VoterDetail:
+    election = get_election(session, election_id, for_update=True)
+    v = service.get_voter(session, election_id, voter_id)
+    v = service.set_override(session, election, v, body.may_vote, body.may_stand, body.reason)
+    return _detail(election, v)
+
+
+@router.post(
+    "/roll/freeze",
+    response_model=FreezeOut,
+    responses=problem_responses(
+        *AUTH, NOT_FOUND, service.ROLL_FROZEN, service.ROLL_PHASE, service.ROLL_EMPTY
+    ),
+    summary="Freeze the roll (committee): appends `roll_frozen` with counts and a commitment",
+    description="Possible after draft (the settings are then locked) and before voting. "
+    "Eligibility is recomputed against the settings as they are now. The commitment is the "
+    "hex SHA-256 of the canonical roll (see api/roll/commitment.py); no personal data is "
+    "published. Voting cannot open before the roll is frozen.",
+)
+def freeze(election_id: str, session: SessionDep, who: CommitteeDep) -> FreezeOut:
+    election = get_election(session, election_id, for_update=True)
+    entry = service.freeze(session, election, who)
+    return FreezeOut.model_validate(entry)
+
+
+def _objection(o: Objection) -> ObjectionOut:
+    return ObjectionOut(
+        id=o.id,  # type: ignore[arg-type]
+        text=o.text,
+        status=o.status,
+        resolution=o.resolution,
+        created_at=o.created_at,
+        resolved_at=o.resolved_at,
+    )
+
+
+def _committee_objection(o: Objection, v: Voter) -> CommitteeObjectionOut:
+    return CommitteeObjectionOut(
+        **_objection(o).model_dump(),
+        voter_id=v.id,  # type: ignore[arg-type]
+        voter=DiffVoter(employee_number=v.employee_number, name=v.name, kiesgroep=v.kiesgroep),
+    )
+
+
+@router.get(
+    "/roll/objections",
+    response_model=ObjectionList,
+    responses=problem_responses(*AUTH, NOT_FOUND),
+    summary="Voters' objections to their registration (committee)",
+)
+def list_objections(
+    election_id: str,
+    session: SessionDep,
+    who: CommitteeDep,
+    status: Annotated[str | None, Query(pattern="^(open|resolved)$")] = None,
+) -> ObjectionList:
+    get_election(session, election_id)
+    rows = service.list_objections(session, election_id, status)
+    return ObjectionList(items=[_committee_objection(o, v) for o, v in rows])
+
+
+@router.post(
+    "/roll/objections/{objection_id}/resolve",
+    response_model=CommitteeObjectionOut,
+    responses=problem_responses(*AUTH, NOT_FOUND, service.OBJECTION_RESOLVED),
+    summary="Resolve an objection with a note the voter sees (committee)",
+)
+def resolve_objection(
+    election_id: str, objection_id: int, body: ResolveIn, session: SessionDep, who: CommitteeDep
+) -> CommitteeObjectionOut:
+    get_election(session, election_id)
+    o, v = service.resolve_objection(session, election_id, objection_id, body.resolution)
+    return _committee_objection(o, v)
+
+
+@router.get(
+    "/me/registration",
+    response_model=Registration,
+    responses=problem_responses(*AUTH, NOT_FOUND, service.NOT_ON_ROLL),
+    summary="Your own registration on the roll, why you may (not) vote or stand, your pseudonym",
+)
+def my_registration(
+    election_id: str, session: SessionDep, settings: SettingsDep, who: VoterDep
+) -> Registration:
+    election = get_election(session, election_id)
+    v = service.current_voter(session, who, election_id)
+    assert v.id is not None
+    el = service.explain(election, v)
+    frozen = service.is_frozen(session, election_id)
+    return Registration(
+        employee_number=v.employee_number,
+        name=v.name,
+        email=v.email,
+        kiesgroep=v.kiesgroep,
+        employment_start=v.employment_start,
+        agency_worker=v.agency_worker,
+        may_vote=v.may_vote,
+        may_stand=v.may_stand,
+        months_of_service=el.months_of_service,
+        reference_date=service.reference_date(service.settings_of(election)),
+        reasons=list(el.reasons),
+        pseudonym=pseudonym(settings, election_id, v.id),
+        roll_frozen=frozen,
+        can_object=not frozen and election.status in service.IMPORT_PHASES,
+        objections=[_objection(o) for o in service.objections_of(session, election_id, v.id)],
+    )
+
+
+@router.post(
+    "/me/objections",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ObjectionOut,
+    responses=problem_responses(
+        *AUTH,
+        NOT_FOUND,
+        service.NOT_ON_ROLL,
+        service.ROLL_FROZEN,
+        service.ROLL_PHASE,
+        service.OPEN_OBJECTION_LIMIT,
+    ),
+    summary="Object to your own registration (voter), until the roll is frozen",
+)
+def object_to_registration(
+    election_id: str, body: ObjectionIn, session: SessionDep, who: VoterDep
+) -> ObjectionOut:
+    election = get_election(session, election_id)
+    v = service.current_voter(session, who, election_id)
+    return _objection(service.object_to(session, election, v, body.text))
+
+
+@router.post(
+    "/invitations/export",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "CSV (employee_number,name,email,access_code) with NEW codes",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        **problem_responses(*AUTH, NOT_FOUND),
+    },
+    summary="Generate new codes and export them for a mail merge (committee)",
+    description="Codes are stored only as hashes, so they can be shown only when made: this "
+    "generates a NEW code for every selected voter (by default those without an active code) "
+    "and returns them once as CSV. Any earlier code of those voters stops working.",
+)
+def export_invitations(
+    election_id: str,
+    body: InvitationSelection,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: CommitteeDep,
+) -> Response:
+    get_election(session, election_id, for_update=True)
+    voters = invitations.select_voters(session, election_id, body.voter_ids, body.without_code_only)
+    text = invitations.export_csv(session, settings, election_id, voters)
+    return Response(
+        content=text.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="stembus-{election_id}-codes.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post(
+    "/invitations/send",
+    response_model=SendReport,
+    responses=problem_responses(
+        *AUTH, NOT_FOUND, invitations.SMTP_NOT_CONFIGURED, invitations.SMTP_FAILED
+    ),
+    summary="E-mail a new code to the selected voters (committee), in Dutch and English",
+    description="Each selected voter with an e-mail address gets a NEW code (by default only "
+    "voters without an active code). A voter's code changes only when the mail server accepts "
+    "their message.",
+)
+def send_invitations(
+    election_id: str,
+    body: InvitationSelection,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: CommitteeDep,
+) -> SendReport:
+    election = get_election(session, election_id, for_update=True)
+    voters = invitations.select_voters(session, election_id, body.voter_ids, body.without_code_only)
+    return SendReport.model_validate(invitations.send(session, settings, election, voters))
+
+
+@router.post(
+    "/roll/voters/{voter_id}/code",
+    response_model=CodeOut,
+    responses=problem_responses(*AUTH, NOT_FOUND),
+    summary="Regenerate one voter's access code (committee); the old one stops working",
+)
+def regenerate_code(
+    election_id: str, voter_id: int, session: SessionDep, settings: SettingsDep, who: CommitteeDep
+) -> CodeOut:
+    get_election(session, election_id)
+    v = service.get_voter(session, election_id, voter_id)
+    [(_, code)] = invitations.new_codes([v])
+    invitations.store_codes(session, settings, election_id, [(voter_id, code)])
+    return CodeOut(voter_id=voter_id, access_code=code)

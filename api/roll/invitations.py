@@ -1,0 +1,185 @@
+"""Invitations: a personal access code per voter, exported for a mail merge or sent by SMTP.
+
+Only a keyed hash of a code is stored (api.auth.codes), so a code can be shown only when it is
+made. Exporting therefore *generates new codes* for the selected voters and returns them once;
+any earlier code of those voters stops working. Never log codes or e-mail addresses.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import smtplib
+from collections.abc import Iterable
+from email.message import EmailMessage
+
+from sqlalchemy import insert, update
+from sqlmodel import Session, col, select
+
+from api.auth import codes
+from api.auth.models import AccessCode
+from api.elections.models import Election, utcnow
+from api.problems import ProblemError, problem_type
+from api.roll.models import Voter
+from api.settings import Settings
+
+log = logging.getLogger("stembus.invitations")
+
+SMTP_NOT_CONFIGURED = problem_type(
+    "smtp-not-configured",
+    409,
+    "No mail server configured",
+    "Set STEMBUS_SMTP_HOST (and STEMBUS_SMTP_PORT, STEMBUS_SMTP_SENDER), or export the codes "
+    "for a mail merge instead.",
+)
+SMTP_FAILED = problem_type(
+    "smtp-unavailable",
+    502,
+    "The mail server cannot be reached",
+    "Connecting to the configured SMTP server failed; no code was changed.",
+)
+_CHUNK = 500
+
+
+def select_voters(
+    session: Session, election_id: str, voter_ids: list[int] | None, without_code_only: bool
+) -> list[Voter]:
+    stmt = select(Voter).where(Voter.election_id == election_id, col(Voter.on_roll))
+    if voter_ids is not None:
+        stmt = stmt.where(col(Voter.id).in_(voter_ids))
+    voters = list(session.exec(stmt.order_by(col(Voter.employee_number))))
+    if without_code_only:
+        have = set(
+            session.exec(
+                select(AccessCode.holder_id).where(
+                    AccessCode.election_id == election_id,
+                    AccessCode.holder_kind == "voter",
+                    col(AccessCode.active),
+                )
+            )
+        )
+        voters = [v for v in voters if v.id not in have]
+    return voters
+
+
+def store_codes(
+    session: Session, settings: Settings, election_id: str, pairs: Iterable[tuple[int, str]]
+) -> None:
+    """Store hashed codes in bulk; the holders' earlier codes stop working."""
+    pairs = list(pairs)
+    for i in range(0, len(pairs), _CHUNK):
+        ids = [vid for vid, _ in pairs[i : i + _CHUNK]]
+        session.execute(
+            update(AccessCode)
+            .where(
+                col(AccessCode.election_id) == election_id,
+                col(AccessCode.holder_kind) == "voter",
+                col(AccessCode.holder_id).in_(ids),
+            )
+            .values(active=False)
+        )
+    now = utcnow()
+    rows = [
+        {
+            "election_id": election_id,
+            "holder_kind": "voter",
+            "holder_id": vid,
+            "code_hash": codes.hash_code(settings, election_id, code),
+            "active": True,
+            "created_at": now,
+        }
+        for vid, code in pairs
+    ]
+    if rows:
+        session.execute(insert(AccessCode), rows)
+    session.flush()
+
+
+def new_codes(voters: list[Voter]) -> list[tuple[Voter, str]]:
+    return [(v, codes.new_code()) for v in voters]
+
+
+def export_csv(session: Session, settings: Settings, election_id: str, voters: list[Voter]) -> str:
+    pairs = new_codes(voters)
+    store_codes(session, settings, election_id, [(v.id, c) for v, c in pairs])  # type: ignore[misc]
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(["employee_number", "name", "email", "access_code"])
+    for v, code in pairs:
+        w.writerow([v.employee_number, v.name, v.email or "", code])
+    log.info("exported %d new access codes for election %s", len(pairs), election_id)
+    return out.getvalue()
+
+
+def login_url(settings: Settings, election_id: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/elections/{election_id}"
+
+
+def message(settings: Settings, election: Election, v: Voter, code: str) -> EmailMessage:
+    """The invitation, Dutch first, then English."""
+    url = login_url(settings, election.id)
+    msg = EmailMessage()
+    msg["From"] = settings.smtp_sender
+    msg["To"] = v.email
+    msg["Subject"] = f"Uw persoonlijke code / Your personal code: {election.name}"
+    msg.set_content(
+        f"Beste {v.name},\n\n"
+        f'U staat op de kiezerslijst van "{election.name}" ({election.organisation}).\n'
+        f"Met uw persoonlijke code kunt u inloggen om uw registratie te bekijken, collega's te "
+        f"nomineren en later te stemmen:\n\n"
+        f"    Code:  {code}\n"
+        f"    Adres: {url}\n\n"
+        f"De code is persoonlijk en geldt voor de hele verkiezing. Deel hem met niemand. "
+        f"Ontvangt u later een nieuwe code, dan werkt deze niet meer.\n\n"
+        f"Met vriendelijke groet,\nDe verkiezingscommissie\n\n"
+        f"-- English --\n\n"
+        f"Dear {v.name},\n\n"
+        f'You are on the voter roll of "{election.name}" ({election.organisation}).\n'
+        f"With your personal code you can log in to check your registration, nominate "
+        f"colleagues and, later, vote:\n\n"
+        f"    Code:    {code}\n"
+        f"    Address: {url}\n\n"
+        f"The code is personal and valid for the whole election. Do not share it. If you "
+        f"receive a new code later, this one stops working.\n\n"
+        f"Kind regards,\nThe election committee\n"
+    )
+    return msg
+
+
+def send(
+    session: Session, settings: Settings, election: Election, voters: list[Voter]
+) -> dict[str, int]:
+    """Mail a new code to each selected voter with an e-mail address. A voter's code changes
+    only when the server accepted their message; a refused recipient keeps their old code."""
+    if not settings.smtp_host:
+        raise ProblemError(SMTP_NOT_CONFIGURED)
+    with_mail = [v for v in voters if v.email]
+    pairs = new_codes(with_mail)
+    sent: list[tuple[int, str]] = []
+    failed = 0
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+            for v, code in pairs:
+                try:
+                    smtp.send_message(message(settings, election, v, code))
+                    sent.append((v.id, code))  # type: ignore[arg-type]
+                except (
+                    smtplib.SMTPRecipientsRefused,
+                    smtplib.SMTPDataError,
+                    smtplib.SMTPSenderRefused,
+                ):
+                    failed += 1
+    except (OSError, smtplib.SMTPException):
+        if not sent:
+            raise ProblemError(SMTP_FAILED) from None
+        failed += len(pairs) - len(sent) - failed
+    store_codes(session, settings, election.id, sent)
+    log.info(
+        "invitations for election %s: %d sent, %d refused, %d without e-mail",
+        election.id,
+        len(sent),
+        failed,
+        len(voters) - len(with_mail),
+    )
+    return {"sent": len(sent), "failed": failed, "without_email": len(voters) - len(with_mail)}

@@ -1,0 +1,159 @@
+"""Request and response bodies of the roll, objections and invitations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class GroupCounts(BaseModel):
+    voters: int
+    may_vote: int
+    may_stand: int
+
+
+class DiffVoter(BaseModel):
+    employee_number: str
+    name: str
+    kiesgroep: str
+
+
+class ChangedVoter(BaseModel):
+    employee_number: str
+    name: str
+    fields: list[str]
+
+
+class ImportReport(BaseModel):
+    dry_run: bool = Field(description="true: nothing was changed, this is the diff an apply makes")
+    rows: int
+    added: int
+    removed: int
+    changed: int
+    unchanged: int
+    per_kiesgroep: dict[str, int]
+    details_truncated: bool = Field(description="the lists below hold at most 1000 each")
+    added_voters: list[DiffVoter]
+    removed_voters: list[DiffVoter]
+    changed_voters: list[ChangedVoter]
+
+
+class RollSummary(BaseModel):
+    frozen: bool
+    commitment: str | None = Field(description="hex SHA-256 published in `roll_frozen`")
+    imports: int
+    reference_date: date = Field(description="service is counted up to this day")
+    counts: dict[str, GroupCounts]
+    open_objections: int
+
+
+class VoterOut(BaseModel):
+    id: int
+    employee_number: str
+    name: str
+    email: str | None
+    kiesgroep: str
+    employment_start: date
+    agency_worker: bool
+    may_vote: bool
+    may_stand: bool
+    vote_override: bool | None
+    stand_override: bool | None
+    override_reason: str | None
+
+
+class VoterDetail(VoterOut):
+    months_of_service: int
+    reasons: list[str]
+
+
+class VoterPage(BaseModel):
+    total: int
+    offset: int
+    items: list[VoterOut]
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    may_vote: bool | None = Field(default=None, description="null: as computed")
+    may_stand: bool | None = Field(default=None, description="null: as computed")
+    reason: str = Field(min_length=3, max_length=1000, description="recorded with the override")
+
+
+class FreezeOut(BaseModel):
+    counts: dict[str, GroupCounts]
+    commitment: str
+
+
+class ObjectionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    text: str = Field(min_length=3, max_length=2000)
+
+
+class ObjectionOut(BaseModel):
+    id: int
+    text: str
+    status: str
+    resolution: str | None
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+class CommitteeObjectionOut(ObjectionOut):
+    voter: DiffVoter
+    voter_id: int
+
+
+class ObjectionList(BaseModel):
+    items: list[CommitteeObjectionOut]
+
+
+class ResolveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    resolution: str = Field(min_length=3, max_length=2000)
+
+
+class Registration(BaseModel):
+    """What the roll says about the caller, and why."""
+
+    employee_number: str
+    name: str
+    email: str | None
+    kiesgroep: str
+    employment_start: date
+    agency_worker: bool
+    may_vote: bool
+    may_stand: bool
+    months_of_service: int
+    reference_date: date
+    reasons: list[str]
+    pseudonym: str = Field(description="your pseudonym in `issuance` log entries (PROTOCOL.md)")
+    roll_frozen: bool
+    can_object: bool
+    objections: list[ObjectionOut]
+
+
+class InvitationSelection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    voter_ids: list[int] | None = Field(
+        default=None, max_length=200_000, description="these voters; null: every voter"
+    )
+    without_code_only: bool = Field(
+        default=True, description="skip voters who already have an active code"
+    )
+
+
+class SendReport(BaseModel):
+    sent: int
+    failed: int = Field(description="refused by the mail server; these keep their old code")
+    without_email: int
+
+
+class CodeOut(BaseModel):
+    voter_id: int
+    access_code: str = Field(description="shown once; the voter's earlier code stopped working")
