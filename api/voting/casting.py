@@ -1,0 +1,148 @@
+"""Casting a ballot (PROTOCOL.md "Casting"): anonymous, so this path knows no voter, stores no
+time or address and logs nothing about the ballot.
+
+Checks, cheapest first: voting open and inside the window, the kiesgroep has an issuer key, the
+ciphertext has the election's fixed length, the issuer's RSA-PSS signature over
+`prefix ‖ credential` (a standard verify, RFC 9474 §4.5), the Ed25519 ballot signature over the
+RFC 8785 bytes of the entry without `signature`. Then, holding the election's row lock, the
+status once more (a close may have committed meanwhile) and the `seq` rule as one conditional
+upsert: the row of the credential moves only to a strictly greater `seq`, so a replayed or older
+ballot, or the loser of two concurrent casts with one `seq`, is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from api.elections.models import Election
+from api.elections.service import get_election, settings_of
+from api.log.receipts import build_receipt
+from api.log.schemas import Receipt
+from api.log.service import append_entry
+from api.problems import ProblemError, problem_type
+from api.settings import Settings
+from api.voting import keys as voting_keys
+from api.voting.issuance import VOTING_NOT_OPEN, check_voting_open
+from api.voting.models import BallotSeq
+from crypto import blindrsa, credential, sealing
+from crypto.canonical import EncodingError, b64d
+
+WRONG_ELECTION = problem_type(
+    "ballot-wrong-election",
+    422,
+    "Ballot for another election",
+    "The ballot's `election` is not the election in the URL.",
+)
+UNKNOWN_GROUP = problem_type(
+    "unknown-kiesgroep",
+    422,
+    "Unknown kiesgroep",
+    "The ballot's `group` has no issuer key in this election (no such group, or no vote held).",
+)
+MALFORMED_BALLOT = problem_type(
+    "malformed-ballot",
+    422,
+    "Malformed ballot",
+    "A binary field is not canonical standard base64, or not of its fixed length (credential "
+    "and prefix 32 bytes, issuer_sig 256, signature 64).",
+)
+BAD_LENGTH = problem_type(
+    "wrong-ciphertext-length",
+    422,
+    "Wrong ciphertext length",
+    "The ciphertext must be exactly 32 + ballot_size + 16 bytes (HPKE enc ‖ ct, RFC 9180).",
+)
+BAD_CREDENTIAL = problem_type(
+    "invalid-credential",
+    403,
+    "Invalid credential",
+    "issuer_sig is not the group issuer's RSASSA-PSS signature over prefix ‖ credential.",
+)
+BAD_SIGNATURE = problem_type(
+    "invalid-ballot-signature",
+    403,
+    "Invalid ballot signature",
+    "signature is not the credential's Ed25519 signature over the RFC 8785 entry without it.",
+)
+SUPERSEDED = problem_type(
+    "ballot-seq-not-greater",
+    409,
+    "A ballot with this seq or higher exists",
+    "seq must exceed every earlier ballot of this credential; the highest seq counts.",
+)
+NO_REVOTING = problem_type(
+    "revoting-not-allowed",
+    409,
+    "Re-voting is not allowed",
+    "This election's settings allow one ballot per credential, and this credential has one.",
+)
+
+
+def _raise_seq(
+    session: Session, election_id: str, cred: bytes, group: str, seq: int, revote: bool
+) -> bool:
+    """Record `seq` as the credential's highest, atomically; False if it is not greater."""
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(BallotSeq)
+    stmt = ins.values(election_id=election_id, credential=cred, group=group, seq=seq)
+    if revote:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[col(BallotSeq.election_id), col(BallotSeq.credential)],
+            set_={"seq": stmt.excluded.seq},
+            where=col(BallotSeq.seq) < stmt.excluded.seq,
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing()
+    return session.execute(stmt.returning(col(BallotSeq.seq))).first() is not None
+
+
+def _b64(entry: dict[str, Any], name: str, length: int | None) -> bytes:
+    try:
+        raw = b64d(entry[name])
+    except EncodingError:
+        raise ProblemError(MALFORMED_BALLOT, f"{name} is not canonical base64") from None
+    if length is not None and len(raw) != length:
+        raise ProblemError(MALFORMED_BALLOT, f"{name} must be {length} bytes")
+    return raw
+
+
+def cast_ballot(
+    session: Session, settings: Settings, election_id: str, entry: dict[str, Any]
+) -> Receipt:
+    if entry["election"] != election_id:
+        raise ProblemError(WRONG_ELECTION)
+    election = get_election(session, election_id)
+    check_voting_open(election)
+    ek = voting_keys.election_keys(session, settings, election_id)
+    group = entry["group"]
+    issuer = ek.issuer_public.get(group)
+    if issuer is None:
+        raise ProblemError(UNKNOWN_GROUP)
+    cred = _b64(entry, "credential", credential.PUBLIC_KEY_LEN)
+    prefix = _b64(entry, "prefix", credential.PREFIX_LEN)
+    issuer_sig = _b64(entry, "issuer_sig", blindrsa.modulus_len(issuer))
+    _b64(entry, "signature", credential.SIGNATURE_LEN)
+    ciphertext = _b64(entry, "ciphertext", None)
+    if len(ciphertext) != sealing.ciphertext_length(ek.ballot_size):
+        raise ProblemError(
+            BAD_LENGTH, f"expected {sealing.ciphertext_length(ek.ballot_size)} bytes"
+        )
+    if not blindrsa.verify(issuer, credential.ballot_input_msg(prefix, cred), issuer_sig):
+        raise ProblemError(BAD_CREDENTIAL)
+    if not credential.verify_entry(cred, entry):
+        raise ProblemError(BAD_SIGNATURE)
+    # From here on the election's row is locked until commit: a concurrent close waits for us,
+    # or we see it and refuse, so no ballot lands after the `voting closed` entry.
+    status = session.execute(
+        select(col(Election.status)).where(col(Election.id) == election_id).with_for_update()
+    ).scalar_one()
+    if status != "voting":
+        raise ProblemError(VOTING_NOT_OPEN, f"the election is in {status}")
+    revote = settings_of(election).revoting_allowed
+    if not _raise_seq(session, election_id, cred, group, entry["seq"], revote):
+        raise ProblemError(SUPERSEDED if revote else NO_REVOTING)
+    row = append_entry(session, election_id, entry)
+    return build_receipt(session, election_id, row.idx, bytes(row.leaf_hash))

@@ -1,0 +1,178 @@
+"""/api/v1/elections/{id}/voting and /ballots: keys, credentials, casting, turnout.
+
+Casting is anonymous (PROTOCOL.md "Threat model"): the route takes no token, reads and sets no
+cookie, and nothing about the request is stored or logged beyond the public ballot entry.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+
+from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep
+from api.elections.service import get_election
+from api.problems import (
+    FORBIDDEN,
+    NOT_FOUND,
+    TOO_LARGE,
+    UNAUTHENTICATED,
+    ProblemError,
+    problem_responses,
+)
+from api.voting import casting, issuance, keys
+from api.voting.schemas import (
+    BallotIn,
+    CastOut,
+    CredentialIn,
+    CredentialOut,
+    CredentialStatus,
+    KeysIn,
+    KeysOut,
+    TurnoutOut,
+)
+from api.voting.turnout import turnout as compute_turnout
+from crypto.canonical import b64e
+
+router = APIRouter(prefix="/elections/{election_id}", tags=["voting"])
+AUTH = (UNAUTHENTICATED, FORBIDDEN)
+MAX_BALLOT_BODY = 96 * 1024
+
+
+@router.post(
+    "/voting/keys",
+    status_code=status.HTTP_201_CREATED,
+    response_model=KeysOut,
+    responses=problem_responses(
+        *AUTH,
+        NOT_FOUND,
+        keys.NOT_LISTS_PUBLISHED,
+        keys.KEYS_EXIST,
+        keys.NO_DEFINITION,
+        keys.BAD_SEALING_KEY,
+    ),
+    summary="Prepare voting: issuer keys, sealing key, trustees, ballot size (committee)",
+)
+def prepare_keys(
+    election_id: str, body: KeysIn, session: SessionDep, settings: SettingsDep, who: CommitteeDep
+) -> KeysOut:
+    election = get_election(session, election_id, for_update=True)
+    index, entry = keys.prepare_keys(
+        session, settings, election, body.sealing_key, body.trustees.k, body.trustees.n, who
+    )
+    return KeysOut(index=index, entry=entry)
+
+
+@router.get(
+    "/voting/keys",
+    response_model=KeysOut,
+    responses=problem_responses(NOT_FOUND, keys.KEYS_MISSING),
+    summary="The election's `keys` log entry: issuer JWKs, sealing key, ballot size, log key",
+)
+def get_keys(election_id: str, session: SessionDep) -> KeysOut:
+    get_election(session, election_id)
+    found = keys.keys_entry(session, election_id)
+    if found is None:
+        raise ProblemError(keys.KEYS_MISSING)
+    return KeysOut(index=found[0], entry=found[1])
+
+
+@router.post(
+    "/voting/credential",
+    response_model=CredentialOut,
+    responses=problem_responses(
+        *AUTH,
+        NOT_FOUND,
+        issuance.VOTING_NOT_OPEN,
+        issuance.OUTSIDE_WINDOW,
+        issuance.NOT_ELIGIBLE,
+        issuance.NO_VOTE_IN_GROUP,
+        issuance.ALREADY_ISSUED,
+        issuance.BAD_BLINDED_MSG,
+        keys.KEYS_MISSING,
+    ),
+    summary="Obtain the blind signature for your credential (voter; once, retry-safe)",
+)
+def issue_credential(
+    election_id: str,
+    body: CredentialIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: VoterDep,
+) -> CredentialOut:
+    election = get_election(session, election_id)
+    out = issuance.issue_credential(session, settings, election, who, body.blinded_msg)
+    return CredentialOut(
+        blind_sig=b64e(out.blind_sig),
+        group=out.group,
+        pseudonym=out.pseudonym,
+        issuer_key=out.issuer_jwk,
+    )
+
+
+@router.get(
+    "/voting/credential",
+    response_model=CredentialStatus,
+    responses=problem_responses(*AUTH, NOT_FOUND, issuance.NOT_ELIGIBLE),
+    summary="Your credential status: issued?, your pseudonym and kiesgroep (voter)",
+)
+def credential_status(
+    election_id: str, session: SessionDep, settings: SettingsDep, who: VoterDep
+) -> CredentialStatus:
+    election = get_election(session, election_id)
+    voter, pseudonym, issued, jwk = issuance.credential_status(session, settings, election, who)
+    return CredentialStatus(
+        may_vote=issuance.effective_may_vote(voter),
+        group=voter.kiesgroep,
+        pseudonym=pseudonym,
+        credential_issued=issued,
+        issuer_key=jwk,
+    )
+
+
+def _limit_body(request: Request) -> None:
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BALLOT_BODY):
+        raise ProblemError(TOO_LARGE, f"a ballot is at most {MAX_BALLOT_BODY} bytes")
+
+
+@router.post(
+    "/ballots",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CastOut,
+    dependencies=[Depends(_limit_body)],
+    responses=problem_responses(
+        NOT_FOUND,
+        TOO_LARGE,
+        issuance.VOTING_NOT_OPEN,
+        issuance.OUTSIDE_WINDOW,
+        keys.KEYS_MISSING,
+        casting.WRONG_ELECTION,
+        casting.UNKNOWN_GROUP,
+        casting.MALFORMED_BALLOT,
+        casting.BAD_LENGTH,
+        casting.BAD_CREDENTIAL,
+        casting.BAD_SIGNATURE,
+        casting.SUPERSEDED,
+        casting.NO_REVOTING,
+    ),
+    summary="Cast a ballot (anonymous: no token, no cookie); answers with a receipt",
+)
+def cast_ballot(
+    election_id: str,
+    body: Annotated[BallotIn, "the ballot entry of PROTOCOL.md, exactly"],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> CastOut:
+    receipt = casting.cast_ballot(session, settings, election_id, body.model_dump())
+    return CastOut(**receipt.model_dump())
+
+
+@router.get(
+    "/voting/turnout",
+    response_model=TurnoutOut,
+    responses=problem_responses(*AUTH, NOT_FOUND),
+    summary="Turnout per kiesgroep: credentials issued and distinct credentials voted (committee)",
+)
+def turnout(election_id: str, session: SessionDep, who: CommitteeDep) -> TurnoutOut:
+    return compute_turnout(session, get_election(session, election_id))

@@ -1,0 +1,193 @@
+"""Issuance of anonymous ballot credentials (PROTOCOL.md "Issuance", RFC 9474).
+
+One credential per voter, ever: the voter's row in `credential_issuance` is claimed with an
+INSERT … ON CONFLICT DO NOTHING *before* the server signs, so of two concurrent requests exactly
+one signs (on PostgreSQL the second INSERT waits for the first transaction and then finds the
+row; on SQLite transactions are serialised). A retry with the same `blinded_msg` gets the stored
+`blind_sig` back; a different `blinded_msg` is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from api.auth import codes
+from api.auth.tokens import Principal
+from api.elections.models import Election
+from api.elections.service import settings_of
+from api.log.service import append_entry
+from api.problems import NOT_FOUND, ProblemError, problem_type
+from api.roll.models import Voter
+from api.settings import Settings
+from api.voting import keys as voting_keys
+from api.voting.models import CredentialIssuance
+from crypto import blindrsa
+from crypto.canonical import EncodingError, b64d, b64e
+
+VOTING_NOT_OPEN = problem_type(
+    "voting-not-open",
+    409,
+    "Voting is not open",
+    "Credentials are issued and ballots cast only while the election is in `voting`.",
+)
+OUTSIDE_WINDOW = problem_type(
+    "outside-voting-window",
+    409,
+    "Outside the voting window",
+    "The election's schedule sets a voting window and now is not inside it.",
+)
+NOT_ELIGIBLE = problem_type(
+    "not-eligible",
+    403,
+    "Not eligible to vote",
+    "The roll says this voter may not vote in this election.",
+)
+NO_VOTE_IN_GROUP = problem_type(
+    "no-vote-in-group",
+    409,
+    "No vote in this kiesgroep",
+    "No vote is held in the voter's kiesgroep (its candidates are elected without a vote).",
+)
+ALREADY_ISSUED = problem_type(
+    "credential-already-issued",
+    409,
+    "Credential already issued",
+    "This voter obtained a credential for another blinded message: one credential per voter, "
+    "ever. A retry with the same blinded_msg returns the same blind_sig.",
+)
+BAD_BLINDED_MSG = problem_type(
+    "invalid-blinded-message",
+    422,
+    "Invalid blinded message",
+    "blinded_msg must be standard base64 of exactly the modulus length (256 bytes) and less "
+    "than the modulus (RFC 9474 §4.3).",
+)
+
+
+def check_voting_open(election: Election, now: datetime | None = None) -> None:
+    if election.status != "voting":
+        raise ProblemError(VOTING_NOT_OPEN, f"the election is in {election.status}")
+    window = settings_of(election).schedule.voting
+    if window is None:
+        return
+    now = now or datetime.now(UTC)
+
+    def aware(t: datetime) -> datetime:
+        return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+    if window.start and now < aware(window.start):
+        raise ProblemError(OUTSIDE_WINDOW, "voting has not started yet")
+    if window.end and now >= aware(window.end):
+        raise ProblemError(OUTSIDE_WINDOW, "voting has ended")
+
+
+def effective_may_vote(v: Voter) -> bool:
+    if not getattr(v, "on_roll", True):
+        return False
+    return bool(v.vote_override if v.vote_override is not None else v.may_vote)
+
+
+def voter_of(session: Session, election_id: str, principal: Principal) -> Voter:
+    v = session.get(Voter, principal.holder_id) if principal.holder_id is not None else None
+    if v is None or v.election_id != election_id:
+        raise ProblemError(NOT_FOUND, "no such voter on this election's roll")
+    return v
+
+
+def _claim(session: Session, row: dict[str, object]) -> bool:
+    """INSERT the claim unless the voter has one; True when this transaction made it."""
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CredentialIssuance)
+    stmt = ins.values(**row).on_conflict_do_nothing().returning(col(CredentialIssuance.voter_id))
+    return session.execute(stmt).first() is not None
+
+
+@dataclass(frozen=True)
+class Issued:
+    blind_sig: bytes
+    group: str
+    pseudonym: str
+    issuer_jwk: dict[str, str]
+
+
+def issue_credential(
+    session: Session,
+    settings: Settings,
+    election: Election,
+    principal: Principal,
+    blinded_msg_b64: str,
+) -> Issued:
+    check_voting_open(election)
+    voter = voter_of(session, election.id, principal)
+    if not effective_may_vote(voter):
+        raise ProblemError(NOT_ELIGIBLE)
+    group = voter.kiesgroep
+    ek = voting_keys.election_keys(session, settings, election.id)
+    signer = voting_keys.issuer_signer(session, settings, election.id, group)
+    if signer is None or group not in ek.issuer_jwk:
+        raise ProblemError(NO_VOTE_IN_GROUP, f"kiesgroep {group}")
+    try:
+        blinded = b64d(blinded_msg_b64)
+    except EncodingError:
+        raise ProblemError(BAD_BLINDED_MSG, "not canonical standard base64") from None
+    if len(blinded) != signer.modulus_len:
+        raise ProblemError(BAD_BLINDED_MSG, f"must be {signer.modulus_len} bytes")
+    assert voter.id is not None
+    pseudonym = codes.pseudonym(settings, election.id, voter.id)
+    claimed = _claim(
+        session,
+        {"election_id": election.id, "voter_id": voter.id, "group": group, "blinded_msg": blinded},
+    )
+    if not claimed:
+        existing = session.exec(
+            select(CredentialIssuance).where(
+                CredentialIssuance.election_id == election.id,
+                CredentialIssuance.voter_id == voter.id,
+            )
+        ).one()
+        if bytes(existing.blinded_msg) != blinded or existing.blind_sig is None:
+            raise ProblemError(ALREADY_ISSUED)
+        return Issued(bytes(existing.blind_sig), group, pseudonym, ek.issuer_jwk[group])
+    try:
+        blind_sig = signer.sign(blinded)
+    except blindrsa.InvalidInputError as e:
+        raise ProblemError(BAD_BLINDED_MSG, str(e)) from None
+    session.execute(
+        update(CredentialIssuance)
+        .where(
+            col(CredentialIssuance.election_id) == election.id,
+            col(CredentialIssuance.voter_id) == voter.id,
+        )
+        .values(blind_sig=blind_sig)
+    )
+    append_entry(
+        session,
+        election.id,
+        {"type": "issuance", "election": election.id, "group": group, "pseudonym": pseudonym},
+    )
+    return Issued(blind_sig, group, pseudonym, ek.issuer_jwk[group])
+
+
+def credential_status(
+    session: Session, settings: Settings, election: Election, principal: Principal
+) -> tuple[Voter, str, bool, dict[str, str] | None]:
+    voter = voter_of(session, election.id, principal)
+    assert voter.id is not None
+    row = session.get(CredentialIssuance, (election.id, voter.id))
+    issued = row is not None and row.blind_sig is not None
+    jwk = None
+    try:
+        jwk = voting_keys.election_keys(session, settings, election.id).issuer_jwk.get(
+            voter.kiesgroep
+        )
+    except ProblemError:
+        jwk = None
+    return voter, codes.pseudonym(settings, election.id, voter.id), issued, jwk
+
+
+__all__ = ["b64e", "issue_credential", "credential_status", "check_voting_open"]

@@ -1,0 +1,287 @@
+"""The voter side of the Stembus protocol in Python: a client SDK that uses only the public API
+and the protocol (PROTOCOL.md, docs/client-protocol.md), exactly as a third-party frontend would.
+
+    client = StembusClient("https://stembus.example")
+    cred, receipt = client.vote(election_id, access_code, {"q1": ["yes"]})
+    cred.save(path)                       # keep it to re-vote, and the receipt to check
+    client.revote(StoredCredential.load(path), {"q1": ["no"]})
+
+Pass an ``httpx.Client`` to use another transport (e.g. FastAPI's TestClient over the ASGI app).
+Every answer of the server that the protocol lets the client check is checked: the keys entry is
+in the log under a checkpoint signed by the published log key; the blind signature finalizes to a
+valid RSASSA-PSS signature (RFC 9474 §4.4); the receipt's inclusion proof leads to a checkpoint
+signed by the log key, for exactly the entry that was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from crypto import blindrsa, credential, merkle, note, sealing
+from crypto.canonical import b64d, b64e, canonical_json
+
+API = "/api/v1"
+
+
+class StembusError(Exception):
+    """The server answered with an RFC 9457 problem (or the client refused its answer)."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        self.status = status
+        self.problem = problem
+        self.type = str(problem.get("type", ""))
+        super().__init__(f"{status} {self.type}: {problem.get('detail') or problem.get('title')}")
+
+
+class ProtocolError(Exception):
+    """A server answer failed a check the protocol requires of the client."""
+
+
+@dataclass
+class ElectionKeys:
+    """The `keys` log entry, checked against the log."""
+
+    election: str
+    index: int
+    issuer_keys: dict[str, dict[str, str]]
+    sealing_key: bytes
+    ballot_size: int
+    trustees: dict[str, int]
+    log_verifier: note.Verifier
+    entry: dict[str, Any]
+
+    def issuer_public(self, group: str) -> Any:
+        return blindrsa.public_key_from_jwk(self.issuer_keys[group])
+
+
+@dataclass
+class StoredCredential:
+    """Everything needed to (re-)vote with one credential; secret: keep it on the device."""
+
+    election: str
+    group: str
+    secret_key: str  # b64 Ed25519 seed (sk_c)
+    credential: str  # b64 raw public key (pk_c)
+    prefix: str  # b64 RFC 9474 msg_prefix
+    issuer_sig: str  # b64 finalized RSASSA-PSS signature over prefix ‖ credential
+    seq: int = 0  # seq of the last ballot cast
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+
+    def save(self, path: str | Path) -> None:
+        p = Path(path)
+        p.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        p.chmod(0o600)
+
+    @classmethod
+    def load(cls, path: str | Path) -> StoredCredential:
+        return cls(**json.loads(Path(path).read_text()))
+
+
+def ballot_entry(
+    cred: StoredCredential, keys: ElectionKeys, selections: Any, seq: int
+) -> dict[str, Any]:
+    """The signed ballot entry of PROTOCOL.md "Casting" steps 1–3."""
+    plaintext = {"election": cred.election, "group": cred.group, "selections": selections}
+    padded = sealing.encode_ballot(plaintext, keys.ballot_size)
+    ciphertext = sealing.seal(keys.sealing_key, padded, cred.election, cred.group)
+    entry: dict[str, Any] = {
+        "type": "ballot",
+        "election": cred.election,
+        "group": cred.group,
+        "credential": cred.credential,
+        "prefix": cred.prefix,
+        "issuer_sig": cred.issuer_sig,
+        "seq": seq,
+        "ciphertext": b64e(ciphertext),
+    }
+    entry["signature"] = credential.sign_entry(b64d(cred.secret_key), entry)
+    return entry
+
+
+def verify_receipt(
+    receipt: dict[str, Any], entry: dict[str, Any], verifier: note.Verifier
+) -> note.Checkpoint:
+    """Check a receipt offline: its tlog-proof and its JSON form, for exactly this entry."""
+    leaf = merkle.leaf_hash(canonical_json(entry))
+    if receipt["entry_hash"] != leaf.hex():
+        raise ProtocolError("the receipt is for another entry")
+    proof, cp = note.verify_tlog_proof(receipt["tlog_proof"], leaf, verifier, verifier.name)
+    if proof.index != receipt["index"] or proof.checkpoint != receipt["checkpoint"]:
+        raise ProtocolError("the receipt's JSON and tlog-proof forms differ")
+    if [h.hex() for h in proof.proof] != receipt["inclusion_proof"]:
+        raise ProtocolError("the receipt's JSON and tlog-proof forms differ")
+    return cp
+
+
+class StembusClient:
+    def __init__(self, base_url: str = "http://testserver", http: httpx.Client | None = None):
+        self.base = base_url.rstrip("/") + API
+        self.http = http or httpx.Client(timeout=30.0)
+        self._keys: dict[str, ElectionKeys] = {}
+
+    # -- transport ----------------------------------------------------------------------------
+
+    def _request(
+        self, method: str, path: str, token: str | None = None, **kw: Any
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        r = self.http.request(method, self.base + path, headers=headers, **kw)
+        try:
+            body = r.json()
+        except ValueError:
+            body = {"title": r.text[:200]}
+        if r.status_code >= 400:
+            raise StembusError(r.status_code, body)
+        return body  # type: ignore[no-any-return]
+
+    # -- public data --------------------------------------------------------------------------
+
+    def election(self, election_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/elections/{election_id}")
+
+    def log_verifier(self, election_id: str) -> note.Verifier:
+        key = self._request("GET", f"/elections/{election_id}/log/key")
+        v = note.Verifier.from_key_string(key["verifier_key"])
+        if not v.name.endswith(f"/elections/{election_id}"):
+            raise ProtocolError("the log key's origin is not this election's")
+        return v
+
+    def keys(self, election_id: str) -> ElectionKeys:
+        """The `keys` entry, checked to be in the log under a checkpoint signed by the log key."""
+        if election_id in self._keys:
+            return self._keys[election_id]
+        got = self._request("GET", f"/elections/{election_id}/voting/keys")
+        entry, index = got["entry"], got["index"]
+        verifier = self.log_verifier(election_id)
+        if entry.get("type") != "keys" or entry.get("election") != election_id:
+            raise ProtocolError("not this election's keys entry")
+        if entry["log_key"] != verifier.key_string:
+            raise ProtocolError("the keys entry names another log key")
+        leaf = merkle.leaf_hash(canonical_json(entry))
+        proof = self._request(
+            "GET", f"/elections/{election_id}/log/proofs/inclusion", params={"index": index}
+        )
+        cp = note.open_checkpoint(proof["checkpoint"], verifier, verifier.name)
+        merkle.verify_inclusion(
+            leaf, index, cp.size, [bytes.fromhex(h) for h in proof["proof"]], cp.root_hash
+        )
+        keys = ElectionKeys(
+            election=election_id,
+            index=index,
+            issuer_keys=entry["issuer_keys"],
+            sealing_key=b64d(entry["sealing_key"]),
+            ballot_size=int(entry["ballot_size"]),
+            trustees=entry["trustees"],
+            log_verifier=verifier,
+            entry=entry,
+        )
+        self._keys[election_id] = keys
+        return keys
+
+    # -- the voter's steps --------------------------------------------------------------------
+
+    def login(self, election_id: str, code: str) -> str:
+        body = self._request("POST", f"/elections/{election_id}/login", json={"code": code})
+        return str(body["access_token"])
+
+    def credential_status(self, election_id: str, token: str) -> dict[str, Any]:
+        return self._request("GET", f"/elections/{election_id}/voting/credential", token)
+
+    def obtain_credential(
+        self, election_id: str, token: str, group: str | None = None
+    ) -> StoredCredential:
+        """PROTOCOL.md "Issuance": make sk_c, blind prefix ‖ pk_c, get it signed, finalize."""
+        keys = self.keys(election_id)
+        if group is None:
+            group = str(self.credential_status(election_id, token)["group"])
+        if group not in keys.issuer_keys:
+            raise ProtocolError(f"no issuer key for kiesgroep {group}")
+        public = keys.issuer_public(group)
+        sk = credential.generate_key()
+        pk = credential.public_key_bytes(sk)
+        input_msg = blindrsa.prepare(pk)  # msg_prefix (32 random bytes) ‖ pk_c
+        blinded, inv = blindrsa.blind(public, input_msg)
+        got = self._request(
+            "POST",
+            f"/elections/{election_id}/voting/credential",
+            token,
+            json={"blinded_msg": b64e(blinded)},
+        )
+        if got["group"] != group:
+            raise ProtocolError("the server signed for another kiesgroep")
+        sig = blindrsa.finalize(public, input_msg, b64d(got["blind_sig"]), inv)
+        return StoredCredential(
+            election=election_id,
+            group=group,
+            secret_key=b64e(credential.private_key_bytes(sk)),
+            credential=b64e(pk),
+            prefix=b64e(input_msg[: blindrsa.PREFIX_LEN]),
+            issuer_sig=b64e(sig),
+        )
+
+    def cast(self, cred: StoredCredential, selections: Any) -> dict[str, Any]:
+        """Seal, sign and cast the next ballot (seq + 1); verify and keep the receipt."""
+        keys = self.keys(cred.election)
+        entry = ballot_entry(cred, keys, selections, cred.seq + 1)
+        receipt = self.cast_entry(entry)
+        verify_receipt(receipt, entry, keys.log_verifier)
+        cred.seq += 1
+        cred.receipts.append(receipt)
+        return receipt
+
+    def cast_entry(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """POST a ballot entry as is (anonymous: no token, and httpx keeps no cookie here)."""
+        r = self.http.post(
+            f"{self.base}/elections/{entry['election']}/ballots",
+            content=json.dumps(entry).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        if r.status_code >= 400:
+            raise StembusError(r.status_code, r.json())
+        return r.json()  # type: ignore[no-any-return]
+
+    def vote(
+        self, election_id: str, code: str, selections: Any, delay: float = 0.0
+    ) -> tuple[StoredCredential, dict[str, Any]]:
+        """Log in, obtain the credential, (optionally wait), cast: the whole voter flow."""
+        token = self.login(election_id, code)
+        cred = self.obtain_credential(election_id, token)
+        if delay > 0:
+            time.sleep(delay)  # weakens timing links between issuance and casting
+        return cred, self.cast(cred, selections)
+
+    def revote(self, cred: StoredCredential, selections: Any) -> dict[str, Any]:
+        return self.cast(cred, selections)
+
+    def check_receipt(self, receipt: dict[str, Any]) -> dict[str, Any]:
+        """Ask the server whether the receipt's entry is still in the log, consistently."""
+        return self._request(
+            "POST", f"/elections/{receipt['election']}/log/receipts/check", json=receipt
+        )
+
+    def verify_receipt_against_log(self, receipt: dict[str, Any]) -> None:
+        """Check the receipt's checkpoint is consistent with the latest, with our own math."""
+        eid = receipt["election"]
+        verifier = self.log_verifier(eid)
+        proof = note.TlogProof.from_text(receipt["tlog_proof"])
+        old = note.open_checkpoint(proof.checkpoint, verifier, verifier.name)
+        latest_raw = self._request("GET", f"/elections/{eid}/log/checkpoint")
+        latest = note.open_checkpoint(latest_raw["note"], verifier, verifier.name)
+        c = self._request(
+            "GET",
+            f"/elections/{eid}/log/proofs/consistency",
+            params={"from": old.size, "to": latest.size},
+        )
+        merkle.verify_consistency(
+            old.size,
+            latest.size,
+            old.root_hash,
+            latest.root_hash,
+            [bytes.fromhex(h) for h in c["proof"]],
+        )

@@ -1,0 +1,13 @@
+"""Who may call the voting routes. Casting is anonymous by design (PROTOCOL.md)."""
+
+ANY = {"anonymous", "operator", "committee", "trustee", "voter"}
+E = "/api/v1/elections/{election_id}"
+
+RULES = {
+    ("POST", f"{E}/voting/keys"): {"committee"},
+    ("GET", f"{E}/voting/keys"): ANY,
+    ("POST", f"{E}/voting/credential"): {"voter"},
+    ("GET", f"{E}/voting/credential"): {"voter"},
+    ("POST", f"{E}/ballots"): ANY,
+    ("GET", f"{E}/voting/turnout"): {"committee"},
+}
