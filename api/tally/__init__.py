@@ -1,0 +1,2 @@
+"""Closing, trustee shares, reconstruction of the sealing key, the tally, results and the
+election record (PROTOCOL.md "Tally")."""

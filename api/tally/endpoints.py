@@ -1,0 +1,210 @@
+"""Tally routes: trustee shares and status, results (JSON and HTML), the election record."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, StreamingResponse
+from sqlalchemy import select as sa_select
+from sqlmodel import col
+
+from api.db import session_scope
+from api.deps import SessionDep, SettingsDep, TrusteeDep
+from api.elections.service import get_election
+from api.log import tree
+from api.log.tree_models import LogCheckpoint
+from api.problems import FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, ProblemError, problem_responses
+from api.tally import page, service
+from api.tally.schemas import ResultsOut, ShareIn, TallyStatusOut
+from rules.record import record_lines
+
+log = logging.getLogger("stembus.tally")
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Close voting at its scheduled end without a human (api.tally.service)."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                await run_in_threadpool(
+                    service.close_due_elections, app.state.engine, app.state.settings
+                )
+            except Exception:  # keep the loop alive; the next round retries
+                log.exception("scheduled close failed")
+            await asyncio.sleep(service.CLOSE_INTERVAL)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+router = APIRouter(prefix="/elections/{election_id}", tags=["tally"], lifespan=lifespan)
+
+
+def _status_out(st: service.TallyStatus) -> TallyStatusOut:
+    return TallyStatusOut(
+        status=st.status,
+        k=st.k,
+        n=st.n,
+        received=len(st.received),
+        indices=st.received,
+        bad_shares=st.bad,
+        message=st.message,
+        result_index=st.result_index,
+    )
+
+
+@router.get(
+    "/tally",
+    response_model=TallyStatusOut,
+    responses=problem_responses(NOT_FOUND),
+    summary="Tally status: phase and how many of the k trustee shares are in (public)",
+)
+def tally_status(election_id: str, session: SessionDep) -> TallyStatusOut:
+    election = get_election(session, election_id)
+    service.close_if_due(session, election)
+    return _status_out(service.status(session, election))
+
+
+@router.post(
+    "/tally/shares",
+    response_model=TallyStatusOut,
+    responses=problem_responses(
+        UNAUTHENTICATED,
+        FORBIDDEN,
+        NOT_FOUND,
+        service.SHARES_NOT_ACCEPTED,
+        service.INVALID_SHARE,
+        service.SHARE_INDEX_TAKEN,
+    ),
+    summary="Hand in a trustee share; with k shares the key is rebuilt and counted (trustee)",
+)
+def submit_share(
+    election_id: str,
+    body: ShareIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    trustee: TrusteeDep,
+) -> TallyStatusOut:
+    election = get_election(session, election_id, for_update=True)
+    service.close_if_due(session, election)
+    return _status_out(service.submit_share(session, settings, election, trustee, body.share))
+
+
+def _record_url(settings: Any, election_id: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/api/v1/elections/{election_id}/record"
+
+
+@router.get(
+    "/results",
+    response_model=ResultsOut,
+    responses=problem_responses(NOT_FOUND, service.NOT_TALLIED),
+    summary="The result: the published `result` entry with display names (public)",
+)
+def results(election_id: str, session: SessionDep, settings: SettingsDep) -> ResultsOut:
+    election = get_election(session, election_id)
+    index, result = service.result_of(session, election)
+    url = _record_url(settings, election_id)
+    return ResultsOut(
+        election=election.id,
+        name=election.name,
+        organisation=election.organisation,
+        status=election.status,
+        result_index=index,
+        result=result,
+        names=service.names_of(session, election_id),
+        record_url=url,
+        verify=f"stembus verify {url}",
+    )
+
+
+@router.get(
+    "/results/page",
+    response_class=HTMLResponse,
+    responses=problem_responses(NOT_FOUND, service.NOT_TALLIED),
+    summary="The results page (HTML, Dutch, with a seat chart) to show employees (public)",
+)
+def results_page(election_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    election = get_election(session, election_id)
+    index, result = service.result_of(session, election)
+    html = page.render(
+        name=election.name,
+        organisation=election.organisation,
+        result=result,
+        names=service.names_of(session, election_id),
+        record_url=_record_url(settings, election_id),
+        result_index=index,
+    )
+    return HTMLResponse(html)
+
+
+@router.get(
+    "/record",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/x-ndjson": {}}, "description": "stembus-record/v1"},
+        **problem_responses(NOT_FOUND),
+    },
+    summary="The election record: every entry, checkpoint and key, as JSON Lines (public)",
+)
+def record(election_id: str, request: Request) -> StreamingResponse:
+    engine = request.app.state.engine
+    settings = request.app.state.settings
+    # No request-scoped session: on SQLite every transaction takes the write lock, and the
+    # request's session would hold it while the body streams from a second one.
+    for session in session_scope(engine, {"settings": settings}):
+        election = get_election(session, election_id)
+        verifier = tree.log_verifier(session, election_id)
+        size = election.log_size
+    if verifier is None:
+        raise ProblemError(NOT_FOUND, "the election has no log yet")
+
+    def lines() -> Iterator[bytes]:
+        # Its own session: the response streams after the request's session has closed.
+        for s in session_scope(engine, {"settings": settings}):
+            yield from record_lines(
+                election_id,
+                verifier.name,
+                verifier.key_string,
+                size,
+                service.iter_bodies(s, election_id, upto=size),
+                _checkpoints(s, election_id, size),
+            )
+
+    return StreamingResponse(
+        lines(),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="stembus-{election_id}.jsonl"'},
+    )
+
+
+def _checkpoints(session: Any, election_id: str, size: int) -> Iterator[tuple[int, str]]:
+    start = 0
+    while True:
+        rows = session.execute(
+            sa_select(col(LogCheckpoint.size), col(LogCheckpoint.note))
+            .where(
+                col(LogCheckpoint.election_id) == election_id,
+                col(LogCheckpoint.size) >= start,
+                col(LogCheckpoint.size) <= size,
+            )
+            .order_by(col(LogCheckpoint.size))
+            .limit(service.BATCH)
+        ).all()
+        if not rows:
+            return
+        for s, text in rows:
+            yield int(s), str(text)
+        start = int(rows[-1][0]) + 1
