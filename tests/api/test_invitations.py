@@ -1,0 +1,196 @@
+"""Invitations: codes exported for a mail merge, regenerated, and delivered by SMTP to a real
+aiosmtpd server started by the test; codes and e-mail addresses never reach the logs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import socket
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from tests.api.test_roll_support import import_roll, person, populated, voter_id
+from tests.conftest import ElectionFixture
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Message]] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if address in self.refuse:
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture()
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture()
+def captured_logs():
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record.getMessage())
+
+    handler = Keep()
+    logger = logging.getLogger("stembus")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+def client_with(settings, **changes):  # type: ignore[no-untyped-def]
+    app = create_app(settings.model_copy(update=changes))
+    return TestClient(app, raise_server_exceptions=False), app
+
+
+def test_export_for_mail_merge_and_regenerate(election, captured_logs):
+    rows = populated(election, 4)
+    r = election.client.post(
+        election.url("/invitations/export"), json={}, headers=election.committee
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    assert r.headers["cache-control"] == "no-store"
+    table = list(csv.DictReader(io.StringIO(r.text)))
+    assert [t["employee_number"] for t in table] == [x["employee_number"] for x in rows]
+    assert list(table[0]) == ["employee_number", "name", "email", "access_code"]
+    codes = {t["employee_number"]: t["access_code"] for t in table}
+    assert len(set(codes.values())) == 4
+    for code in codes.values():
+        assert election.client.post(election.url("/login"), json={"code": code}).json()[
+            "roles"
+        ] == ["voter"]
+    # Default: only voters without a code — nobody now.
+    r = election.client.post(
+        election.url("/invitations/export"), json={}, headers=election.committee
+    )
+    assert len(list(csv.DictReader(io.StringIO(r.text)))) == 0
+    # Explicitly selected voters get new codes; the old ones stop working.
+    vid = voter_id(election, "E00001")
+    r = election.client.post(
+        election.url("/invitations/export"),
+        json={"voter_ids": [vid], "without_code_only": False},
+        headers=election.committee,
+    )
+    [row] = list(csv.DictReader(io.StringIO(r.text)))
+    assert row["access_code"] != codes["E00001"]
+    assert (
+        election.client.post(election.url("/login"), json={"code": codes["E00001"]}).status_code
+        == 401
+    )
+    assert (
+        election.client.post(election.url("/login"), json={"code": row["access_code"]}).status_code
+        == 200
+    )
+    # Regenerating one code.
+    r = election.client.post(election.url(f"/roll/voters/{vid}/code"), headers=election.committee)
+    assert (
+        election.client.post(election.url("/login"), json={"code": row["access_code"]}).status_code
+        == 401
+    )
+    assert (
+        election.client.post(
+            election.url("/login"), json={"code": r.json()["access_code"]}
+        ).status_code
+        == 200
+    )
+    assert (
+        election.client.post(
+            election.url("/roll/voters/999999/code"), headers=election.committee
+        ).status_code
+        == 404
+    )
+    text = "\n".join(captured_logs)
+    assert "4 new access codes" in text or "new access codes" in text
+    for x in [*codes.values(), *(r["email"] for r in rows)]:
+        assert x not in text
+
+
+def test_send_by_smtp(settings, operator_headers, smtp, request):
+    inbox, port = smtp
+    client, app = client_with(
+        settings, smtp_host="127.0.0.1", smtp_port=port, smtp_sender="verkiezingen@acme.example"
+    )
+    # After create_app, which resets the "stembus" logger's handlers.
+    captured_logs = request.getfixturevalue("captured_logs")
+    with client:
+        e = ElectionFixture(client, operator_headers)
+        rows = [person(1), person(2), {**person(3), "email": ""}, person(4)]
+        assert import_roll(e, rows).status_code == 200
+        inbox.refuse.add(rows[3]["email"])
+        r = client.post(e.url("/invitations/send"), json={}, headers=e.committee)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"sent": 2, "failed": 1, "without_email": 1}
+        assert sorted(to[0] for to, _ in inbox.messages) == [rows[0]["email"], rows[1]["email"]]
+        to, msg = inbox.messages[0]
+        body = msg.get_payload(decode=True).decode()
+        assert msg["From"] == "verkiezingen@acme.example"
+        assert msg["Subject"] == "Uw persoonlijke code / Your personal code: OR-verkiezing 2027"
+        assert "Beste " in body and "Dear " in body
+        assert f"https://stembus.test/elections/{e.id}" in body
+        code = next(line.split()[-1] for line in body.splitlines() if "Code:" in line)
+        assert client.post(e.url("/login"), json={"code": code}).status_code == 200
+        # Sending again: only voters still without a code (the refused one and the one
+        # without e-mail) are selected.
+        inbox.refuse.clear()
+        r = client.post(e.url("/invitations/send"), json={}, headers=e.committee)
+        assert r.json() == {"sent": 1, "failed": 0, "without_email": 1}
+    app.state.engine.dispose()
+    text = "\n".join(captured_logs)
+    assert "2 sent" in text
+    for x in [code, *(r["email"] for r in rows if r["email"])]:
+        assert x not in text
+
+
+def test_smtp_not_configured_or_unreachable(settings, operator_headers, election):
+    populated(election, 2)
+    r = election.client.post(election.url("/invitations/send"), json={}, headers=election.committee)
+    assert r.status_code == 409 and r.json()["type"] == "/problems/smtp-not-configured"
+    client, app = client_with(settings, smtp_host="127.0.0.1", smtp_port=free_port())
+    with client:
+        e = ElectionFixture(client, operator_headers)
+        populated(e, 2)
+        code = e.client.post(e.url("/invitations/export"), json={}, headers=e.committee).text
+        r = client.post(
+            e.url("/invitations/send"), json={"without_code_only": False}, headers=e.committee
+        )
+        assert r.status_code == 502 and r.json()["type"] == "/problems/smtp-unavailable"
+        # Nothing changed: the exported codes still work.
+        first = list(csv.DictReader(io.StringIO(code)))[0]["access_code"]
+        assert client.post(e.url("/login"), json={"code": first}).status_code == 200
+    app.state.engine.dispose()
