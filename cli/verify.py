@@ -1,0 +1,167 @@
+"""`stembus verify RECORD_OR_URL` and `stembus verify-receipt` — the independent verifier.
+
+`verify` downloads the record (streamed to a temporary file when given a URL) and runs every
+check of PROTOCOL.md "What a verifier checks" (rules.record.verify_record) with a progress bar;
+the exit status is 0 only if every check passed. `verify-receipt` checks a cast receipt: against
+a record file (the receipt's ballot is in the final log), or against the server (the receipt's
+checkpoint is consistent with the latest one, RFC 9162 consistency proof).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rules.record import CHECKS, Receipt, Report, verify_receipt, verify_record
+
+console = Console(stderr=True)
+out = Console()
+
+
+def _record_url(target: str) -> str:
+    url = target.rstrip("/")
+    if url.endswith("/record"):
+        return url
+    if "/elections/" in url:
+        return url + "/record"
+    raise typer.BadParameter("give a record file, or the URL of /elections/<id>/record")
+
+
+def download(url: str, dest: Path, http: httpx.Client | None = None) -> None:
+    client = http or httpx.Client(timeout=120.0)
+    with client.stream("GET", url) as r:
+        if r.status_code >= 400:
+            r.read()
+            raise RuntimeError(f"HTTP {r.status_code}: {r.text[:200]}")
+        with dest.open("wb") as f:
+            for chunk in r.iter_bytes():
+                f.write(chunk)
+
+
+def print_report(report: Report) -> None:
+    table = Table(
+        title=f"Election {report.election}: {report.entries} entries, "
+        f"{report.checkpoints} checkpoints, {report.ballots} ballots, "
+        f"{report.credentials} credentials"
+    )
+    table.add_column("check")
+    table.add_column("passed", justify="right")
+    table.add_column("failed", justify="right")
+    for cid, label in CHECKS.items():
+        ok, bad = report.passed.get(cid, 0), report.failure_counts.get(cid, 0)
+        if ok or bad:
+            table.add_row(label, str(ok), f"[red]{bad}[/]" if bad else "0")
+    out.print(table)
+    for f in report.failures:
+        out.print(f"[red]FAIL[/] {f}")
+    if report.ok:
+        out.print(
+            "[bold green]VERIFIED[/]: every check passed; the published result is exactly "
+            "what the ballots in the log give."
+        )
+    else:
+        out.print(f"[bold red]NOT VERIFIED[/]: {sum(report.failure_counts.values())} failure(s)")
+
+
+def run_verify(path: Path, log_key: str | None, receipts: list[Receipt]) -> Report:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, Any] = {}
+
+        def cb(phase: str, done: int, total: int | None) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(phase, total=total)
+            progress.update(tasks[phase], completed=done, total=total)
+
+        return verify_record(path, log_key=log_key, receipts=receipts, progress=cb)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def verify(
+        record: Annotated[str, typer.Argument(help="record file or its URL")],
+        log_key: Annotated[str | None, typer.Option(help="pin the expected log key")] = None,
+        receipt: Annotated[list[Path] | None, typer.Option(help="also check a receipt")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    ) -> None:
+        """Verify a whole election record: every check of PROTOCOL.md, non-zero exit on failure."""
+        receipts = [Receipt.parse(p.read_text()) for p in receipt or []]
+        with tempfile.TemporaryDirectory() as tmp:
+            if record.startswith(("http://", "https://")):
+                path = Path(tmp) / "record.jsonl"
+                console.print(f"downloading {_record_url(record)}")
+                download(_record_url(record), path)
+            else:
+                path = Path(record)
+            report = run_verify(path, log_key, receipts)
+        if as_json:
+            print(json.dumps(report.to_dict(), indent=2))
+        else:
+            print_report(report)
+        raise typer.Exit(0 if report.ok else 1)
+
+    @app.command("verify-receipt")
+    def verify_receipt_cmd(
+        receipt_file: Annotated[Path, typer.Argument(help="the receipt (JSON or tlog-proof)")],
+        url: Annotated[str | None, typer.Option(help="Stembus server base URL")] = None,
+        record: Annotated[Path | None, typer.Option(help="an election record file")] = None,
+        log_key: Annotated[str | None, typer.Option(help="pin the expected log key")] = None,
+    ) -> None:
+        """Check that your ballot's receipt is in the log and the log was not rewritten since."""
+        raw = receipt_file.read_text()
+        rec = Receipt.parse(raw)
+        data = json.loads(raw) if raw.lstrip().startswith("{") else {}
+        eid = rec.election or data.get("election")
+        if record is not None:
+            report = run_verify(record, log_key, [rec])
+            bad = [f for f in report.failures if f.check == "receipt"]
+            if bad or not report.passed.get("receipt"):
+                why = "; ".join(str(f) for f in bad) or "receipt not checked"
+                out.print(f"[bold red]RECEIPT NOT VERIFIED[/]: {why}")
+                raise typer.Exit(1)
+            out.print(
+                f"[green]receipt verified[/]: entry {rec.index} is in the record "
+                f"(record itself: {'VERIFIED' if report.ok else 'NOT VERIFIED'})"
+            )
+            raise typer.Exit(0 if report.ok else 1)
+        try:
+            if url is None or not eid:
+                raise typer.BadParameter("give --record, or --url and a JSON receipt")
+            base = url.rstrip("/") + f"/api/v1/elections/{eid}/log"
+            with httpx.Client(timeout=30.0) as http:
+                key = log_key or http.get(base + "/key").json()["verifier_key"]
+                latest = http.get(base + "/checkpoint").json()
+                from crypto import note
+
+                final = note.open_checkpoint(latest["note"], note.Verifier.from_key_string(key))
+                first = verify_receipt(rec, key)
+                proof: list[bytes] = []
+                if final.size != first.size:
+                    c = http.get(
+                        base + "/proofs/consistency", params={"from": first.size, "to": final.size}
+                    ).json()
+                    proof = [bytes.fromhex(h) for h in c["proof"]]
+                verify_receipt(
+                    rec, key, final=(final.size, final.root_hash), consistency_proof=proof
+                )
+        except (ValueError, KeyError, RuntimeError, httpx.HTTPError) as exc:
+            out.print(f"[bold red]RECEIPT NOT VERIFIED[/]: {exc}")
+            raise typer.Exit(1) from None
+        out.print(
+            f"[bold green]receipt verified[/]: entry {rec.index} is in checkpoint "
+            f"{first.size}, and the latest checkpoint ({final.size}) extends it"
+        )
