@@ -1,0 +1,99 @@
+"""`stembus vote`: vote (or re-vote) from the command line with the Python SDK (cli.client).
+
+    stembus vote --url https://stembus.example --election ID --code XXXX-... \
+        --choose q1=yes --choose q2=fiets,sport
+    stembus vote --url ... --election ID --code ... --choose c12        (works council)
+
+The credential (secret) and every receipt are saved to a file (default
+`stembus-<election>-credential.json`); with that file present, `stembus vote` re-votes with the
+saved credential instead of asking for a new one, which the server would refuse anyway.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+console = Console()
+
+
+def parse_choices(election: dict[str, Any], choose: list[str]) -> Any:
+    """`q=a,b` per question for a consultation; candidate ids for a works council."""
+    if election["kind"] == "consultation":
+        out: dict[str, list[str]] = {}
+        for c in choose:
+            q, sep, opts = c.partition("=")
+            if not sep:
+                raise typer.BadParameter(f"expected question=option[,option], got {c!r}")
+            out[q.strip()] = [o.strip() for o in opts.split(",") if o.strip()]
+        return out
+    return [x.strip() for c in choose for x in c.split(",") if x.strip()]
+
+
+def vote(
+    url: Annotated[str, typer.Option(help="the server's base URL")],
+    election: Annotated[str, typer.Option(help="election id")],
+    code: Annotated[str | None, typer.Option(help="your access code (first vote)")] = None,
+    choose: Annotated[
+        list[str] | None,
+        typer.Option(help="a choice: `question=option[,option]` or a candidate id; repeatable"),
+    ] = None,
+    state: Annotated[
+        Path | None, typer.Option(help="credential + receipts file (secret; kept for re-votes)")
+    ] = None,
+    delay_max: Annotated[
+        float, typer.Option(help="wait a random 0..SECONDS between issuance and casting")
+    ] = 0.0,
+) -> None:
+    """Vote: log in with your code, get an anonymous credential, seal, cast, keep the receipt."""
+    from cli.client import StembusClient, StembusError, StoredCredential
+
+    client = StembusClient(url)
+    path = state or Path(f"stembus-{election}-credential.json")
+    try:
+        info = client.election(election)
+        selections = parse_choices(info, choose or [])
+        if path.exists():
+            cred = StoredCredential.load(path)
+            if cred.election != election:
+                raise typer.BadParameter(f"{path} holds a credential of another election")
+            console.print(f"Re-voting with the saved credential ({path}); seq {cred.seq + 1}")
+        else:
+            if not code:
+                raise typer.BadParameter("--code is needed for the first vote")
+            token = client.login(election, code)
+            status = client.credential_status(election, token)
+            console.print(
+                f"Kiesgroep [bold]{status['group']}[/]; your pseudonym in the log: "
+                f"[cyan]{status['pseudonym']}[/]"
+            )
+            cred = client.obtain_credential(election, token, status["group"])
+            cred.save(path)  # before casting: losing it would make a re-vote impossible
+            console.print("[green]Anonymous credential obtained and verified[/]")
+            if delay_max > 0:
+                wait = random.SystemRandom().uniform(0, delay_max)
+                console.print(f"Waiting {wait:.0f} s before casting (unlinks timing)…")
+                time.sleep(wait)
+        receipt = client.cast(cred, selections)
+        cred.save(path)
+    except StembusError as e:
+        console.print(f"[red]Refused[/] ({e.status} {e.type}): {e.problem.get('detail', '')}")
+        raise typer.Exit(1) from None
+    table = Table(show_header=False, box=None)
+    table.add_row("election", receipt["election"])
+    table.add_row("log index", str(receipt["index"]))
+    table.add_row("entry hash", receipt["entry_hash"])
+    table.add_row("seq", str(cred.seq))
+    console.print(Panel(table, title="[green]Ballot cast — receipt verified[/]"))
+    console.print(f"Credential and receipts saved to [bold]{path}[/] (keep it private).")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("vote")(vote)
