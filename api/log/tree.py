@@ -169,7 +169,23 @@ def after_append(
         insert(LogCheckpoint),
         [{"election_id": election_id, "size": end, "root": root, "note": text}],
     )
+    # Keep this append's tree for the rest of the transaction: a receipt for the entry just
+    # appended needs only nodes this append read or wrote (the right edge), so no query.
+    session.info.setdefault(_RECENT, {})[election_id] = (cp, tree)
     return cp
+
+
+_RECENT = "stembus.log.recent"
+
+
+def recent_append(
+    session: Session, election_id: str
+) -> tuple[LogCheckpoint, merkle.MerkleLog] | None:
+    """The checkpoint and tree of this session's latest append to the election, if any."""
+    got: tuple[LogCheckpoint, merkle.MerkleLog] | None = session.info.get(_RECENT, {}).get(
+        election_id
+    )
+    return got
 
 
 # ------------------------------------------------------------------------------ reading

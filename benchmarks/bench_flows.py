@@ -1,0 +1,289 @@
+"""Complete voter flows per second against a RUNNING server: log in with the access code,
+obtain the blind-signed credential, seal, sign and cast the ballot, verify the receipt.
+
+The server is `stembus serve --workers 2` in a subprocess, on a fresh SQLite file and on a fresh
+PostgreSQL database (if one answers at STEMBUS_BENCH_PG, default
+postgresql+psycopg://postgres@127.0.0.1:5432/postgres). The load generator runs on the same
+machine: `procs` processes × threads, each a cli.client.StembusClient over httpx, so the client's
+own crypto (blinding, finalize, HPKE seal, Ed25519, receipt verification) is in the figures too.
+
+Setting up the election goes through the service functions directly (voters + access codes).
+
+Run: ``python -m benchmarks.bench_flows [--voters N] [--levels 4,16,32] [--db sqlite,postgresql]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+SECRET = "bench-secret-" + "b" * 40
+QUESTIONS = [{"id": "q1", "text": "Akkoord?", "rule": "yes_no_abstain"}]
+
+
+def _settings(url: str, base: str) -> Any:
+    from api.settings import Settings
+
+    return Settings(database_url=url, secret=SECRET, public_base_url=base, log_level="WARNING")
+
+
+def setup_election(url: str, base: str, voters: int) -> tuple[str, list[str]]:
+    """A consultation in `voting` with `voters` voters; returns (election id, access codes)."""
+    from sqlmodel import Session
+
+    from api.auth.service import issue_code
+    from api.auth.tokens import Principal
+    from api.db import make_engine
+    from api.elections import service as elections
+    from api.elections.schemas import ElectionCreate
+    from api.log.service import append_entry, entries_of_type
+    from api.migrate import upgrade
+    from api.roll import service as roll
+    from api.roll.models import Voter
+    from api.voting import keys
+    from crypto import sealing
+    from crypto.canonical import b64e
+    from rules.settings import ElectionSettings
+
+    settings = _settings(url, base)
+    upgrade(url)
+    engine = make_engine(url)
+    committee = Principal(subject="bench", roles=frozenset({"operator", "committee"}))
+    codes: list[str] = []
+    with Session(engine, info={"settings": settings}) as s:
+        es = ElectionSettings(kind="consultation", questions=QUESTIONS)
+        e = elections.create_election(
+            s, ElectionCreate(name="bench", organisation="bench", settings=es), committee
+        )
+        for i in range(voters):
+            v = Voter(
+                election_id=e.id,
+                employee_number=f"B{i:06d}",
+                name=f"Bench {i}",
+                kiesgroep="all",
+                employment_start=date(2015, 1, 1),
+                may_vote=True,
+            )
+            s.add(v)
+            s.flush()
+            assert v.id is not None
+            codes.append(issue_code(s, settings, e.id, "voter", v.id))
+        elections.transition(s, e, "lists_published", committee)
+        roll.freeze(s, e, committee)
+        if not entries_of_type(s, e.id, "questions_published"):  # until api/lists writes it
+            append_entry(
+                s,
+                e.id,
+                {
+                    "type": "questions_published",
+                    "election": e.id,
+                    "questions": es.model_dump(mode="json")["questions"],
+                },
+            )
+        _, pk = sealing.generate_keypair()
+        keys.prepare_keys(s, settings, e, b64e(pk), 1, 1, committee)
+        elections.transition(s, e, "voting", committee)
+        s.commit()
+        eid = e.id
+    engine.dispose()
+    return eid, codes
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(url: str, port: int, workers: int = 2) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "STEMBUS_DATABASE_URL": url,
+        "STEMBUS_SECRET": SECRET,
+        "STEMBUS_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "STEMBUS_LOG_LEVEL": "WARNING",
+    }
+    cmd = [str(Path(sys.executable).parent / "stembus"), "serve", "--port", str(port)]
+    cmd += ["--workers", str(workers), "--no-migrate"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+    import httpx
+
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def _worker(args: tuple[str, str, list[str], int]) -> tuple[float, float, list[float]]:
+    """One load process: `threads` threads, each running whole flows for the codes it gets."""
+    import threading
+
+    import httpx
+
+    from cli.client import StembusClient
+
+    base, eid, codes, threads = args
+    lat: list[float] = []
+    lock = threading.Lock()
+    it = iter(codes)
+    warm = StembusClient(base)
+    keys = warm.keys(eid)
+
+    def run() -> None:
+        client = StembusClient(base, httpx.Client(timeout=60.0))
+        client._keys[eid] = keys
+        while True:
+            with lock:
+                code = next(it, None)
+            if code is None:
+                break
+            t0 = time.perf_counter()
+            client.vote(eid, code, {"q1": ["yes"]})
+            dt = time.perf_counter() - t0
+            with lock:
+                lat.append(dt)
+
+    ts = [threading.Thread(target=run) for _ in range(threads)]
+    start = time.time()  # wall clock: comparable between the load processes
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return start, time.time(), lat
+
+
+def measure(base: str, eid: str, codes: list[str], concurrency: int, procs: int) -> dict[str, Any]:
+    procs = max(1, min(procs, concurrency))
+    per = [codes[i::procs] for i in range(procs)]
+    threads = max(1, concurrency // procs)
+    with mp.get_context("spawn").Pool(procs) as pool:
+        results = pool.map(_worker, [(base, eid, chunk, threads) for chunk in per])
+    # From the first flow started to the last one finished (process start-up excluded).
+    wall = max(r[1] for r in results) - min(r[0] for r in results)
+    lat = sorted(x for r in results for x in r[2])
+    return {
+        "concurrency": concurrency,
+        "flows": len(lat),
+        "seconds": wall,
+        "flows_per_s": len(lat) / wall,
+        "p50_ms": statistics.median(lat) * 1000,
+        "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000,
+    }
+
+
+def _pg_database(server: str) -> tuple[str, Callable[[], None]]:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    u = make_url(server)
+    name = f"stembus_bench_{secrets.token_hex(4)}"
+
+    def admin() -> Any:
+        return psycopg.connect(
+            host=u.host,
+            port=u.port or 5432,
+            user=u.username,
+            password=u.password,
+            dbname=u.database or "postgres",
+            autocommit=True,
+        )
+
+    with admin() as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with admin() as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return u.set(database=name).render_as_string(hide_password=False), drop
+
+
+def run(
+    print_fn: Callable[[str], Any] = print,
+    *,
+    voters_per_level: int = 600,
+    levels: tuple[int, ...] = (4, 16, 32),
+    databases: tuple[str, ...] = ("sqlite", "postgresql"),
+    procs: int = 2,
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for db in databases:
+        cleanup: Callable[[], None] = lambda: None  # noqa: E731
+        if db == "sqlite":
+            tmp = tempfile.mkdtemp(prefix="stembus-bench-")
+            url = f"sqlite:///{tmp}/bench.sqlite3"
+        else:
+            try:
+                url, cleanup = _pg_database(os.environ.get("STEMBUS_BENCH_PG", PG_DEFAULT))
+            except Exception as e:  # noqa: BLE001 - no server: report and go on
+                print_fn(f"postgresql: skipped ({e})")
+                continue
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        total = voters_per_level * len(levels) + 8
+        t0 = time.perf_counter()
+        eid, codes = setup_election(url, base, total)
+        print_fn(f"[{db}] set up {total} voters in {time.perf_counter() - t0:.1f} s")
+        proc = start_server(url, port)
+        try:
+            # warm-up: each worker process loads keys and caches (not measured)
+            measure(base, eid, codes[:8], 2, 2)
+            pos = 8
+            for c in levels:
+                chunk = codes[pos : pos + voters_per_level]
+                pos += voters_per_level
+                r = measure(base, eid, chunk, c, procs) | {"db": db}
+                out.append(r)
+                print_fn(
+                    f"[{db}] concurrency {c:>3}: {r['flows']} flows in {r['seconds']:.1f} s = "
+                    f"{r['flows_per_s']:.0f} flows/s, p50 {r['p50_ms']:.0f} ms, "
+                    f"p99 {r['p99_ms']:.0f} ms"
+                )
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            cleanup()
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--voters", type=int, default=600, help="flows per concurrency level")
+    p.add_argument("--levels", default="4,16,32")
+    p.add_argument("--db", default="sqlite,postgresql")
+    p.add_argument("--procs", type=int, default=2, help="load generator processes")
+    a = p.parse_args()
+    res = run(
+        voters_per_level=a.voters,
+        levels=tuple(int(x) for x in a.levels.split(",")),
+        databases=tuple(a.db.split(",")),
+        procs=a.procs,
+    )
+    print(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()
