@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import secrets
 import smtplib
 from collections.abc import Iterable
 from email.message import EmailMessage
+from typing import Any
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
@@ -44,11 +46,14 @@ _CHUNK = 500
 
 def select_voters(
     session: Session, election_id: str, voter_ids: list[int] | None, without_code_only: bool
-) -> list[Voter]:
-    stmt = select(Voter).where(Voter.election_id == election_id, col(Voter.on_roll))
+) -> list[Any]:
+    """The selected voters on the roll as light rows (id, employee_number, name, email)."""
+    stmt = select(Voter.id, Voter.employee_number, Voter.name, Voter.email).where(
+        Voter.election_id == election_id, col(Voter.on_roll)
+    )
     if voter_ids is not None:
         stmt = stmt.where(col(Voter.id).in_(voter_ids))
-    voters = list(session.exec(stmt.order_by(col(Voter.employee_number))))
+    voters = list(session.execute(stmt.order_by(col(Voter.employee_number))))
     if without_code_only:
         have = set(
             session.exec(
@@ -92,12 +97,21 @@ def store_codes(
         for vid, code in pairs
     ]
     if rows:
-        session.execute(insert(AccessCode), rows)
+        session.execute(insert(AccessCode.__table__), rows)  # type: ignore[arg-type]
     session.flush()
 
 
-def new_codes(voters: list[Voter]) -> list[tuple[Voter, str]]:
-    return [(v, codes.new_code()) for v in voters]
+def _code() -> str:
+    """A code exactly as api.auth.codes.new_code makes it (20 Crockford base32 characters, 100
+    bits, groups of four), from one urandom call instead of twenty `secrets.choice` calls:
+    a 100,000-voter export otherwise spends seconds on randomness alone."""
+    n = int.from_bytes(secrets.token_bytes(13), "big") >> 4  # 104 random bits -> 100
+    raw = "".join(codes.ALPHABET[(n >> (5 * i)) & 31] for i in range(codes.CODE_CHARS))
+    return "-".join(raw[i : i + 4] for i in range(0, codes.CODE_CHARS, 4))
+
+
+def new_codes(voters: list[Any]) -> list[tuple[Any, str]]:
+    return [(v, _code()) for v in voters]
 
 
 def export_csv(session: Session, settings: Settings, election_id: str, voters: list[Voter]) -> str:
@@ -116,7 +130,7 @@ def login_url(settings: Settings, election_id: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/elections/{election_id}"
 
 
-def message(settings: Settings, election: Election, v: Voter, code: str) -> EmailMessage:
+def message(settings: Settings, election: Election, v: Any, code: str) -> EmailMessage:
     """The invitation, Dutch first, then English."""
     url = login_url(settings, election.id)
     msg = EmailMessage()
@@ -148,7 +162,7 @@ def message(settings: Settings, election: Election, v: Voter, code: str) -> Emai
 
 
 def send(
-    session: Session, settings: Settings, election: Election, voters: list[Voter]
+    session: Session, settings: Settings, election: Election, voters: list[Any]
 ) -> dict[str, int]:
     """Mail a new code to each selected voter with an e-mail address. A voter's code changes
     only when the server accepted their message; a refused recipient keeps their old code."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import socket
 from email import message_from_bytes
 from email.message import Message
@@ -91,6 +92,8 @@ def test_export_for_mail_merge_and_regenerate(election, captured_logs):
     assert list(table[0]) == ["employee_number", "name", "email", "access_code"]
     codes = {t["employee_number"]: t["access_code"] for t in table}
     assert len(set(codes.values())) == 4
+    for code in codes.values():
+        assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){4}", code)
     for code in codes.values():
         assert election.client.post(election.url("/login"), json={"code": code}).json()[
             "roles"
