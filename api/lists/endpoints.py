@@ -39,8 +39,9 @@ ReaderDep = Annotated[Principal, require("committee", "submitter", "voter")]
 
 
 def _submitter(s: Submitter, code: str | None = None) -> SubmitterOut:
-    data = dict(id=s.id, union=s.union, name=s.name, email=s.email, active=s.active)
-    return SubmitterWithCode(**data, access_code=code) if code else SubmitterOut(**data)
+    assert s.id is not None
+    out = SubmitterOut(id=s.id, union=s.union, name=s.name, email=s.email, active=s.active)
+    return SubmitterWithCode(**out.model_dump(), access_code=code) if code else out
 
 
 @router.post(

@@ -51,7 +51,7 @@ def _accepted(
         rows = session.exec(
             select(Candidate, Voter)
             .join(Voter, col(Voter.id) == col(Candidate.voter_id))
-            .where(Candidate.list_id == lst.id, col(Candidate.consent))
+            .where(Candidate.list_id == lst.id, col(Candidate.consent).is_(True))  # type: ignore[arg-type]
             .order_by(col(Candidate.position))
         )
         cands = [(c, v) for c, v in rows if v.on_roll]

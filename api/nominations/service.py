@@ -234,7 +234,7 @@ def ranking(session: Session, election_id: str) -> list[dict[str, Any]]:
         session.exec(
             select(Nomination.nominee_id, func.count())
             .where(Nomination.election_id == election_id)
-            .group_by(Nomination.nominee_id)
+            .group_by(col(Nomination.nominee_id))
         ).all()
     )
     if not counts:
@@ -251,7 +251,7 @@ def ranking(session: Session, election_id: str) -> list[dict[str, Any]]:
         n.voter_id: n
         for n in session.exec(select(Nominee).where(Nominee.election_id == election_id))
     }
-    out = []
+    out: list[dict[str, Any]] = []
     for nid, n in counts.items():
         v = voters[nid]
         st = states.get(nid)

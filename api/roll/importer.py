@@ -75,7 +75,7 @@ def _records_csv(data: bytes) -> list[tuple[int, dict[str, Any]]]:
         raise RollFileError("the file is empty") from None
     header = [h.strip().lower() for h in header]
     _check_columns(header)
-    out = []
+    out: list[tuple[int, dict[str, Any]]] = []
     try:
         for fields in reader:
             if not any(f.strip() for f in fields):
@@ -124,7 +124,7 @@ def _records_json(data: bytes) -> list[tuple[int, dict[str, Any]]]:
         raise RollFileError("expected a JSON list of objects")
     if len(doc) > MAX_ROWS:
         raise RollFileError(f"more than {MAX_ROWS} rows")
-    out = []
+    out: list[tuple[int, dict[str, Any]]] = []
     for i, obj in enumerate(doc, start=1):
         if not isinstance(obj, dict):
             out.append((i, {"__type__": True}))

@@ -97,7 +97,7 @@ def store_codes(
         for vid, code in pairs
     ]
     if rows:
-        session.execute(insert(AccessCode.__table__), rows)  # type: ignore[arg-type]
+        session.execute(insert(AccessCode.__table__), rows)  # type: ignore[attr-defined]
     session.flush()
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.auth.service import register_holder
@@ -136,21 +137,21 @@ def import_roll(
     existing = {
         r.employee_number: r
         for r in session.execute(
-            select(
-                Voter.id,
-                Voter.employee_number,
-                Voter.name,
-                Voter.email,
-                Voter.kiesgroep,
-                Voter.employment_start,
-                Voter.agency_worker,
-                Voter.may_vote,
-                Voter.may_stand,
-                Voter.vote_override,
-                Voter.stand_override,
-                Voter.override_reason,
-                Voter.on_roll,
-            ).where(Voter.election_id == election.id)
+            sa_select(
+                col(Voter.id),
+                col(Voter.employee_number),
+                col(Voter.name),
+                col(Voter.email),
+                col(Voter.kiesgroep),
+                col(Voter.employment_start),
+                col(Voter.agency_worker),
+                col(Voter.may_vote),
+                col(Voter.may_stand),
+                col(Voter.vote_override),
+                col(Voter.stand_override),
+                col(Voter.override_reason),
+                col(Voter.on_roll),
+            ).where(col(Voter.election_id) == election.id)
         )
     }
     added: list[RollRow] = []
@@ -218,9 +219,9 @@ def import_roll(
             updates.append({"id": old.id, **values})
     removed = [v for n, v in existing.items() if v.on_roll and n not in seen]
     if not dry_run:
-        table = Voter.__table__  # Core executemany: no ORM bookkeeping per row
+        table = Voter.__table__  # type: ignore[attr-defined]  # Core executemany: no ORM work
         if inserts:
-            session.execute(insert(table), inserts)  # type: ignore[arg-type]
+            session.execute(insert(table), inserts)
         if updates:
             session.execute(update(Voter), updates)
         if removed:
@@ -327,16 +328,16 @@ def _recompute_all(session: Session, election: Election) -> None:
     es = settings_of(election)
     ref = reference_date(es)
     updates = []
-    cols = select(
-        Voter.id,
-        Voter.employment_start,
-        Voter.agency_worker,
-        Voter.vote_override,
-        Voter.stand_override,
-        Voter.override_reason,
-        Voter.may_vote,
-        Voter.may_stand,
-    ).where(Voter.election_id == election.id, col(Voter.on_roll))
+    cols = sa_select(
+        col(Voter.id),
+        col(Voter.employment_start),
+        col(Voter.agency_worker),
+        col(Voter.vote_override),
+        col(Voter.stand_override),
+        col(Voter.override_reason),
+        col(Voter.may_vote),
+        col(Voter.may_stand),
+    ).where(col(Voter.election_id) == election.id, col(Voter.on_roll))
     cache: dict[tuple[Any, ...], Any] = {}
     for v in session.execute(cols):
         key = (v.employment_start, v.agency_worker, v.vote_override, v.stand_override)
@@ -362,16 +363,16 @@ def freeze(session: Session, election: Election, principal: Principal) -> dict[s
         raise ProblemError(ROLL_FROZEN)
     _recompute_all(session, election)
     rows = list(
-        session.exec(
-            select(
-                Voter.employee_number,
-                Voter.name,
-                Voter.kiesgroep,
-                Voter.employment_start,
-                Voter.agency_worker,
-                Voter.may_vote,
-                Voter.may_stand,
-            ).where(Voter.election_id == election.id, col(Voter.on_roll))
+        session.execute(
+            sa_select(
+                col(Voter.employee_number),
+                col(Voter.name),
+                col(Voter.kiesgroep),
+                col(Voter.employment_start),
+                col(Voter.agency_worker),
+                col(Voter.may_vote),
+                col(Voter.may_stand),
+            ).where(col(Voter.election_id) == election.id, col(Voter.on_roll))
         )
     )
     if not rows:
@@ -410,7 +411,7 @@ def summary(session: Session, election: Election) -> dict[str, Any]:
     stmt = (
         select(Voter.kiesgroep, Voter.may_vote, Voter.may_stand, func.count())
         .where(Voter.election_id == election.id, col(Voter.on_roll))
-        .group_by(Voter.kiesgroep, Voter.may_vote, Voter.may_stand)
+        .group_by(col(Voter.kiesgroep), col(Voter.may_vote), col(Voter.may_stand))
     )
     for g, mv, ms, n in session.exec(stmt):
         c = counts.setdefault(g, {"voters": 0, "may_vote": 0, "may_stand": 0})
