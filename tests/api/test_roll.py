@@ -272,15 +272,38 @@ def test_freeze_needs_a_roll(election):
 
 
 def test_voting_needs_a_frozen_roll(election):
+    from tests.api.test_lists import accept, make_list, union
+
     populated(election, 3)
     election.transition("candidacy")
+    accept(election, make_list(election, union(election), "all", "FNV", ["E00001"]))
+    assert election.transition("lists_published").status_code == 200
     r = election.transition("voting")
     assert r.status_code == 409
-    # Whatever else blocks voting, the roll is named until it is frozen.
-    from api.elections import lifecycle
-    from api.roll.service import _roll_frozen_before_voting
+    assert any("roll is not frozen" in u for u in r.json()["unmet"])
+    assert (
+        election.client.post(election.url("/roll/freeze"), headers=election.committee).status_code
+        == 200
+    )
+    r = election.transition("voting")
+    # Other domains may still block voting (keys, ...), but no longer the roll.
+    assert not any("roll" in u for u in r.json().get("unmet", []))
 
-    assert _roll_frozen_before_voting in lifecycle._GUARDS["voting"]
+
+def test_consultation_roll_is_frozen_after_publication(make_election):
+    e = make_election(
+        {
+            "kind": "consultation",
+            "questions": [{"id": "q1", "text": "Eens?", "rule": "yes_no_abstain"}],
+        }
+    )
+    populated(e, 2)
+    r = e.client.post(e.url("/roll/freeze"), headers=e.committee)
+    assert r.status_code == 409
+    assert e.transition("lists_published").status_code == 200
+    assert e.client.post(e.url("/roll/freeze"), headers=e.committee).status_code == 200
+    [entry] = [x for x in e.log() if x["type"] == "roll_frozen"]
+    assert entry["counts"] == {"all": {"voters": 2, "may_vote": 2, "may_stand": 2}}
 
 
 def test_registration_pseudonym_and_objections(election, settings):
