@@ -159,10 +159,15 @@ def test_ranking_approach_and_response(make_election):
         e.url(f"/lists/{lid}/candidates"), json={"voter_ids": [pool[0]["id"]]}, headers=fnv
     )
     assert r.status_code == 200 and r.json()["candidates"][0]["name"] == person(2)["name"]
-    # Answers close with the candidacy phase.
+    # Answers are possible in candidacy too, and close with the election.
     r = e.client.put(e.url("/me/nomination/response"), json={"accept": False}, headers=nominee)
     assert r.status_code == 200
-    e.client.post(e.url("/cancel"), json={"reason": "test"}, headers=e.committee)
+    assert (
+        e.client.post(e.url("/cancel"), json={"reason": "test"}, headers=e.committee).status_code
+        == 200
+    )
+    r = e.client.put(e.url("/me/nomination/response"), json={"accept": True}, headers=nominee)
+    assert r.status_code == 409 and r.json()["type"] == "/problems/response-closed"
 
 
 def test_no_endpoint_reveals_who_nominated_whom(make_election):
