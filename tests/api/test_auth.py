@@ -152,3 +152,17 @@ def test_code_stored_only_hashed(election, app):
     assert rows
     norm = normalize_code(election.member_code).encode()
     assert all(norm not in r.code_hash and len(r.code_hash) == 32 for r in rows)
+
+
+def test_new_codes_are_well_formed_and_distinct():
+    from api.auth.codes import ALPHABET, new_code
+
+    made = [new_code() for _ in range(2000)]
+    assert len(set(made)) == len(made)
+    for code in made:
+        groups = code.split("-")
+        assert [len(g) for g in groups] == [4, 4, 4, 4, 4]
+        assert normalize_code(code) == code.replace("-", "")
+    # every symbol of the alphabet shows up in every position (uniform 5 bits per character)
+    for pos in range(20):
+        assert {c.replace("-", "")[pos] for c in made} == set(ALPHABET)

@@ -19,7 +19,7 @@ from api.auth.tokens import issue_token
 from tests.api import authz
 from tests.conftest import ElectionFixture, bearer
 
-ROLES = ("anonymous", "operator", "committee", "trustee", "voter")
+ROLES = ("anonymous", "operator", "committee", "trustee", "voter", "submitter")
 
 
 def _rules() -> dict[tuple[str, str], set[str]]:

@@ -1,7 +1,8 @@
 """Who may call each route of the candidate lists (union accounts have the role "submitter",
 which test_authz does not enumerate; the list tests log in as one)."""
 
-ANY = {"anonymous", "operator", "committee", "trustee", "voter"}
+from tests.api.authz.roles import ANY
+
 P = "/api/v1/elections/{election_id}"
 C = {"committee"}
 OWNER = {"submitter", "voter"}

@@ -1,6 +1,7 @@
 """Who may call the voting routes. Casting is anonymous by design (PROTOCOL.md)."""
 
-ANY = {"anonymous", "operator", "committee", "trustee", "voter"}
+from tests.api.authz.roles import ANY
+
 E = "/api/v1/elections/{election_id}"
 
 RULES = {
