@@ -300,7 +300,7 @@ def run_demo(
 
     # 1. The operator creates the election and appoints the committee and the trustees.
     with step("election created, committee and 3 trustees appointed"):
-        body = {
+        body: dict[str, Any] = {
             "name": "OR-verkiezing 2027",
             "organisation": "Acme Metaal B.V.",
             "settings": {
@@ -676,6 +676,9 @@ def register(app: typer.Typer) -> None:
                 f"{outcome.voters} voters, {outcome.ballots_cast} ballots "
                 f"({outcome.revotes} re-votes) in {elapsed:.1f} s"
             )
+            if url:
+                page = f"{url.rstrip('/')}{API}/elections/{outcome.election_id}/results/page"
+                out.print(f"results page for employees: {page}")
             if keep:
                 out.print(f"kept in {keep}: record, trustee shares, database")
         raise typer.Exit(0 if outcome.report.ok else 1)

@@ -97,6 +97,16 @@ class Flow:
         self.c = client
         self.operator = operator_headers
         self.tokens: dict[str, str] = {}
+        self.id = ""
+        self.chair: dict[str, str] = {}
+        self.codes: dict[str, str] = {}  # employee number -> access code
+        self.cand: dict[str, str] = {}  # employee number -> published candidate id
+        self.lists: dict[str, str] = {}  # list name -> published list id
+        self.receipts: dict[str, dict[str, Any]] = {}  # employee number -> first receipt
+        self.turnout: dict[str, Any] = {}
+        self.results: dict[str, Any] = {}
+        self.record = b""
+        self.log_key = ""
 
     def url(self, suffix: str = "") -> str:
         return f"{API}/elections/{self.id}{suffix}"
@@ -123,7 +133,7 @@ def tallied(client, operator_headers, tmp_path: Path):  # type: ignore[no-untype
     f = Flow(client, operator_headers)
     c = client
     # Operator: the election, its committee chair (also a trustee) and two more trustees.
-    body = {
+    body: dict[str, Any] = {
         "name": "OR-verkiezing 2027",
         "organisation": "Acme B.V.",
         "settings": {
@@ -178,8 +188,8 @@ def tallied(client, operator_headers, tmp_path: Path):  # type: ignore[no-untype
     for x in ranking:
         f.ok(c.post(f.url(f"/nominations/nominees/{x['voter_id']}/approached"), headers=f.chair))
     for n in nominees:
-        body = {"accept": n != "W06"}
-        f.ok(c.put(f.url("/me/nomination/response"), json=body, headers=f.voter(n)))
+        answer = {"accept": n != "W06"}
+        f.ok(c.put(f.url("/me/nomination/response"), json=answer, headers=f.voter(n)))
 
     # Candidacy: FNV and CNV accounts and two employees submit lists; candidates consent.
     f.to("candidacy")
@@ -242,8 +252,6 @@ def tallied(client, operator_headers, tmp_path: Path):  # type: ignore[no-untype
 
     # Voting with the SDK, exactly as a third-party frontend would.
     sdk = StembusClient("http://testserver", http=c)
-    f.receipts = {}
-    f.entries = {}
     for number, final in VOTES.items():
         first = FIRST_VOTE.get(number, final)
         sel = [f.cand.get(x, x) for x in first]
