@@ -47,11 +47,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from crypto import blindrsa, merkle, note, sealing
 from crypto.canonical import EncodingError, b64d, canonical_json
-from crypto.credential import verify_entry
+from rules.record_parallel import (
+    Verdicts,
+    ballot_signing_bytes,
+    default_workers,
+    ed25519_verify,
+    prefetch,
+    rsa_ident,
+)
 from rules.tally import ElectionLog, TallyError, compute_result
 
 __all__ = [
@@ -349,18 +356,92 @@ class _Abort(Exception):
     """The record cannot be read further (structure broken)."""
 
 
-def _parse_line(raw: bytes, lineno: int) -> dict[str, Any]:
-    if not raw.endswith(b"\n"):
-        raise _Abort(f"line {lineno}: missing final newline (truncated file?)")
+_SAFE_INT = 2**53 - 1
+
+
+class _LineParser:
+    """``json.loads`` of a record line, noting whether the line is *regular*: it holds nothing
+    for which Python's compact sorted ``json.dumps`` may differ from RFC 8785 (floats,
+    NaN/Infinity, integers beyond ±(2^53 - 1)). One per verification (no shared state)."""
+
+    def __init__(self) -> None:
+        self.irregular: list[bool] = []
+        self.decoder = json.JSONDecoder(
+            parse_float=self._float, parse_int=self._int, parse_constant=self._float
+        )
+
+    def _float(self, s: str) -> float:
+        self.irregular.append(True)
+        return float(s)
+
+    def _int(self, s: str) -> int:
+        n = int(s)
+        if not -_SAFE_INT <= n <= _SAFE_INT:
+            self.irregular.append(True)
+        return n
+
+    def __call__(self, raw: bytes, lineno: int) -> tuple[dict[str, Any], bool]:
+        if not raw.endswith(b"\n"):
+            raise _Abort(f"line {lineno}: missing final newline (truncated file?)")
+        self.irregular.clear()
+        try:
+            # Exactly what json.loads(raw) does for bytes, with the hooks above.
+            obj = self.decoder.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _Abort(
+                f"line {lineno}: not JSON ({exc.msg if hasattr(exc, 'msg') else exc})"
+            ) from None
+        if not isinstance(obj, dict):
+            raise _Abort(f"line {lineno}: not a JSON object")
+        return obj, not self.irregular
+
+
+def _fast_canonical(obj: Any) -> bytes | None:
+    """``canonical_json(obj)`` for a *regular* parsed object (:class:`_LineParser`), or None.
+
+    For such values Python's ``json.dumps`` (sorted keys, compact, no ASCII escaping) gives the
+    RFC 8785 bytes whenever its output is ASCII: the same string escapes (``\\"``, ``\\\\``,
+    ``\\b \\t \\n \\f \\r``, other controls as lowercase ``\\u00xx``, nothing else), integers
+    in decimal, and ASCII keys sort the same by code point as by UTF-16 unit. Otherwise (None)
+    the exact, slower ``canonical_json`` decides.
+    """
     try:
-        obj = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise _Abort(
-            f"line {lineno}: not JSON ({exc.msg if hasattr(exc, 'msg') else exc})"
-        ) from None
-    if not isinstance(obj, dict):
-        raise _Abort(f"line {lineno}: not a JSON object")
-    return obj
+        out = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    except (ValueError, TypeError):
+        return None
+    return out if out.isascii() else None
+
+
+def _checkpoint_line_ok(text: str, raw: bytes) -> bool:
+    """``checkpoint_line(text) == raw``, with the common case computed by ``json.dumps`` (a
+    one-member object: only string escaping matters, and that is RFC 8785's)."""
+    try:
+        fast = json.dumps({"checkpoint": text}, separators=(",", ":"), ensure_ascii=False)
+        if fast.encode() + b"\n" == raw:
+            return True
+    except (ValueError, TypeError):
+        pass
+    try:
+        return checkpoint_line(text) == raw
+    except (ValueError, TypeError):
+        return False
+
+
+class _Opened(NamedTuple):
+    size: int
+    root_hash: bytes
+
+
+class _LogVerifier(note.Verifier):
+    """The log key, answering from the precomputed verdicts where there is one."""
+
+    __slots__ = ("_verdicts",)
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        v = self._verdicts.ed25519(self.public_key, message, signature)
+        if v is None:
+            return super().verify(message, signature)
+        return v
 
 
 class _Verifier:
@@ -370,20 +451,25 @@ class _Verifier:
         log_key: str | None,
         receipts: list[Receipt],
         progress: Progress | None,
+        verdicts: Verdicts | None = None,
     ) -> None:
         self.r = report
+        self.verdicts = verdicts if verdicts is not None else Verdicts()
+        self.parse = _LineParser()
         self.pinned_key = log_key
         self.receipts = receipts
         self.progress = progress
         self.log = ElectionLog()
         self.tree = merkle.RootBuilder()
         self.verifier: note.Verifier | None = None
+        self.key_string = ""
         self.origin: str | None = None
         self.header: dict[str, Any] = {}
         self.phase: str | None = None
         self.last_cp: tuple[int, bytes] | None = None
         self.lot_checkpoint: tuple[int, bytes] | None = None
         self.issuer_keys: dict[str, Any] = {}
+        self.issuer_idents: dict[str, bytes] = {}
         self.seq: dict[str, tuple[int, str]] = {}  # credential -> (last seq, group)
         self.distinct: Counter[str] = Counter()
         self.issuance: Counter[str] = Counter()
@@ -402,7 +488,7 @@ class _Verifier:
         first = next(it, None)
         if first is None:
             raise _Abort("empty record")
-        self._header(_parse_line(first, 1))
+        self._header(self.parse(first, 1)[0])
         total = self.header.get("size") if isinstance(self.header.get("size"), int) else None
         for pos, rec in enumerate(self.receipts):
             self.receipt_leaves.setdefault(rec.index, []).append(rec)
@@ -421,9 +507,9 @@ class _Verifier:
             lineno += 1
             if trailer is not None:
                 raise _Abort(f"line {lineno}: data after the trailer")
-            obj = _parse_line(raw, lineno)
+            obj, regular = self.parse(raw, lineno)
             if "entry" in obj:
-                self._entry(obj, raw, lineno)
+                self._entry(obj, raw, lineno, regular)
                 if self.progress and r.entries % 1000 == 0:
                     self.progress("pass 1: log and signatures", r.entries, total)
             elif "checkpoint" in obj:
@@ -463,9 +549,12 @@ class _Verifier:
         if self.pinned_key and h.get("log_key") != self.pinned_key:
             self.r.fail("checkpoint-signature", "the record's log key is not the pinned log key")
         try:
-            self.verifier = note.Verifier.from_key_string(str(key))
+            plain = note.Verifier.from_key_string(str(key))
         except note.NoteError as exc:
             raise _Abort(f"header: bad log key: {exc}") from None
+        self.key_string = str(key)
+        self.verifier = _LogVerifier(plain.name, plain.public_key)
+        self.verifier._verdicts = self.verdicts
         self.origin = h.get("origin") if isinstance(h.get("origin"), str) else None
         if self.origin != self.verifier.name:
             self.r.fail("checkpoint-signature", "the log key's name is not the record's origin")
@@ -474,12 +563,12 @@ class _Verifier:
         r = self.r
         r.checkpoints += 1
         text = obj.get("checkpoint")
-        if not isinstance(text, str) or checkpoint_line(text) != raw:
+        if not isinstance(text, str) or not _checkpoint_line_ok(text, raw):
             r.fail("format", f"line {lineno}: checkpoint line is not canonical")
             return
         assert self.verifier is not None
         try:
-            cp = note.open_checkpoint(text, self.verifier, self.origin)
+            cp = self._open_checkpoint(text)
         except note.NoteError as exc:
             last = self.tree.size - 1 if self.tree.size else None
             r.fail(
@@ -524,6 +613,18 @@ class _Verifier:
         for rec in self.receipt_sizes.pop(cp.size, []):
             self._receipt_root(rec, cp.size, cp.root_hash)
 
+    def _open_checkpoint(self, text: str) -> _Opened:
+        """``note.open_checkpoint(text, log key, origin)`` (raises ``NoteError`` likewise); a
+        worker's result for exactly this text, key and origin is used where there is one."""
+        v = self.verdicts.checkpoint(self.key_string, self.origin, text)
+        if v is None:
+            assert self.verifier is not None
+            cp = note.open_checkpoint(text, self.verifier, self.origin)
+            return _Opened(cp.size, cp.root_hash)
+        if isinstance(v, str):
+            raise note.NoteError(v)
+        return _Opened(*v)
+
     def _receipt_root(self, rec: Receipt, size: int, root: bytes) -> None:
         pos = self.receipts.index(rec)
         rcp = note.Checkpoint.from_text(note.parse_note(rec.checkpoint)[0])
@@ -536,7 +637,7 @@ class _Verifier:
             )
         self.receipt_done.add(pos)
 
-    def _entry(self, obj: dict[str, Any], raw: bytes, lineno: int) -> None:
+    def _entry(self, obj: dict[str, Any], raw: bytes, lineno: int, regular: bool = False) -> None:
         r = self.r
         index = obj.get("index")
         entry = obj.get("entry")
@@ -551,10 +652,12 @@ class _Verifier:
                 expected,
             )
             raise _Abort(f"entry {expected} is missing: cannot continue")
-        try:
-            body = canonical_json(entry)
-        except (ValueError, TypeError):
-            raise _Abort(f"entry {index}: cannot be canonicalised") from None
+        body = _fast_canonical(entry) if regular and raw.isascii() else None
+        if body is None or entry_line(index, body) != raw:
+            try:
+                body = canonical_json(entry)
+            except (ValueError, TypeError):
+                raise _Abort(f"entry {index}: cannot be canonicalised") from None
         if entry_line(index, body) != raw:
             r.fail("format", "the entry is not in RFC 8785 canonical form (changed bytes?)", index)
         leaf = merkle.leaf_hash(body)
@@ -574,7 +677,7 @@ class _Verifier:
                 self._receipt_root(rec, self.tree.size, root)
         self._order(index, entry)
         if entry.get("type") == "ballot":
-            self._ballot(index, entry)
+            self._ballot(index, entry, body)
         self.log.add(index, entry)
 
     def _order(self, index: int, e: dict[str, Any]) -> None:
@@ -644,9 +747,11 @@ class _Verifier:
     def _keys(self, index: int, e: dict[str, Any]) -> None:
         r = self.r
         self.issuer_keys = {}
+        self.issuer_idents = {}
         try:
             for group, jwk in dict(e.get("issuer_keys") or {}).items():
                 self.issuer_keys[group] = blindrsa.public_key_from_jwk(jwk)
+                self.issuer_idents[group] = rsa_ident(self.issuer_keys[group])
             self.sealing_key = b64d(e["sealing_key"])
             if len(self.sealing_key) != sealing.KEY_LEN:
                 raise ValueError("sealing key is not 32 bytes")
@@ -678,7 +783,8 @@ class _Verifier:
         self.private_key = sk
         r.passed["decryption-key"] += 1
 
-    def _ballot(self, index: int, e: dict[str, Any]) -> None:
+    def _ballot(self, index: int, e: dict[str, Any], body: bytes) -> None:
+        """``body`` is ``canonical_json(e)``."""
         r = self.r
         fields = set(e)
         if fields != BALLOT_FIELDS:
@@ -703,7 +809,7 @@ class _Verifier:
         if len(cred) != 32 or len(prefix) != blindrsa.PREFIX_LEN:
             r.fail("ballot-fields", "credential or prefix has the wrong length", index)
             return
-        if blindrsa.verify(key, prefix + cred, sig):
+        if self._issuer_ok(group, key, prefix + cred, sig):
             r.passed["ballot-issuer-signature"] += 1
         else:
             r.fail(
@@ -711,7 +817,7 @@ class _Verifier:
                 f"the issuer signature does not verify under the key of group {group}",
                 index,
             )
-        if verify_entry(cred, e):
+        if self._ballot_signature_ok(cred, e, body):
             r.passed["ballot-signature"] += 1
         else:
             r.fail(
@@ -752,6 +858,28 @@ class _Verifier:
                 r.passed["issuance-bound"] += 1
         if isinstance(seq, int) and (prev is None or seq > prev[0]):
             self.seq[cred_text] = (seq, group)
+
+    def _issuer_ok(self, group: str, key: Any, msg: bytes, sig: bytes) -> bool:
+        """``blindrsa.verify(key, msg, sig)``, from the verdicts where there is one."""
+        ident = self.issuer_idents.get(group)
+        v = self.verdicts.rsa(ident, msg, sig) if ident is not None else None
+        return blindrsa.verify(key, msg, sig) if v is None else v
+
+    def _ballot_signature_ok(self, cred: bytes, e: dict[str, Any], body: bytes) -> bool:
+        """``crypto.credential.verify_entry(cred, e)``: the signing bytes are cut from ``body``
+        (no second canonicalisation), the verdict comes from the workers where there is one."""
+        sig_text = e.get("signature")
+        if len(cred) != 32 or not isinstance(sig_text, str):
+            return False
+        try:
+            sig = b64d(sig_text)
+            if len(sig) != 64:
+                return False
+            msg = ballot_signing_bytes(body, e)
+        except (EncodingError, ValueError, TypeError):
+            return False
+        v = self.verdicts.ed25519(cred, msg, sig)
+        return ed25519_verify(cred, msg, sig) if v is None else v
 
     # --- pass 2 --------------------------------------------------------------------------------
 
@@ -836,18 +964,30 @@ def verify_record(
     log_key: str | None = None,
     receipts: Iterable[Receipt] = (),
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> Report:
     """Verify an election record (module docstring); never raises for a bad record.
 
     ``log_key`` pins the expected log key (otherwise the record's header is trusted for it and
     the report's caller should compare it with one obtained independently). ``progress`` is
-    called as ``progress(phase, done, total)``.
+    called as ``progress(phase, done, total)``. ``workers`` processes (default: one per CPU)
+    verify the signatures of the chunks ahead of pass 1 (:mod:`rules.record_parallel`); with
+    0 or 1 everything runs in this process.
     """
     report = Report()
-    v = _Verifier(report, log_key, list(receipts), progress)
+    verdicts = Verdicts()
+    v = _Verifier(report, log_key, list(receipts), progress, verdicts)
     opener = _opener(source)
+    n_workers = default_workers() if workers is None else workers
     try:
-        v.pass1(opener())
+        if n_workers > 1:
+            lines = prefetch(opener(), verdicts, log_key=log_key, workers=n_workers)
+            try:
+                v.pass1(lines)
+            finally:
+                lines.close()
+        else:
+            v.pass1(opener())
         for pos, rec in enumerate(v.receipts):
             if pos not in v.receipt_done:
                 report.fail(
