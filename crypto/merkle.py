@@ -396,9 +396,9 @@ class MerkleLog:
         # stack of (level, index, hash) for subtrees that may still merge
         stack: list[tuple[int, int, bytes]] = []
         for lv, i in edge:
-            h = known.get((lv, i))
-            if h is not None:
-                stack.append((lv, i, h))
+            found = known.get((lv, i))
+            if found is not None:
+                stack.append((lv, i, found))
             elif (lv, i) in needed:
                 raise LookupError(f"node {(lv, i)} missing from the store")
             else:

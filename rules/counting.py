@@ -174,7 +174,7 @@ def count_works_council_group(
     candidate_votes = [(c.id, lst.id, c.position, votes[c.id]) for lst, cs in ordered for c in cs]
     n_candidates = len(candidate_votes)
     notes: list[str] = []
-    common = {
+    common: dict[str, Any] = {
         "group": d.group,
         "seats": d.seats,
         "system": d.system,
@@ -234,7 +234,7 @@ def count_works_council_group(
         elected_set = set(person.elected)
         lists = []
         for lst, cs in ordered:
-            won = [c for c in person.elected if list_of[c] == lst.id]
+            chosen = [c for c in person.elected if list_of[c] == lst.id]
             rest = [c for c in person.successors if list_of[c] == lst.id]
             lists.append(
                 ListResult(
@@ -243,7 +243,7 @@ def count_works_council_group(
                     lst.kind,
                     sum(votes[c.id] for c in cs),
                     sum(1 for c in cs if c.id in elected_set),
-                    CandidateElection(seats=len(won), elected=won, successors=rest, steps=[]),
+                    CandidateElection(seats=len(chosen), elected=chosen, successors=rest, steps=[]),
                 )
             )
         return GroupResult(
