@@ -42,7 +42,7 @@ def reserve_indices(session: Session, election_id: str, count: int) -> int:
         update(Election)
         .where(col(Election.id) == election_id)
         .values(log_size=Election.log_size + count)
-        .returning(Election.log_size)
+        .returning(col(Election.log_size))
     ).scalar_one()
     return int(new_size) - count
 
