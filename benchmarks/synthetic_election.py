@@ -32,6 +32,7 @@ from rules.record import checkpoint_line, entry_line, header_line, trailer_line
 from rules.settings import ElectionSettings
 from rules.tally import ElectionLog, compute_result
 
+_BAD_BALLOTS = ("bad_ballot_signature", "bad_issuer_signature")
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48)
 
 
@@ -133,6 +134,7 @@ class Synthetic:
     size: int
     receipts: list[dict[str, Any]] = field(default_factory=list)
     result: dict[str, Any] | None = None
+    tampered: list[int] = field(default_factory=list)  # entries a ``malicious`` build falsified
 
 
 class LogWriter:
@@ -202,9 +204,12 @@ def build(
     casts a second ballot (the first must not count), every ``invalid_every``-th casts a ballot
     for an unknown candidate, every ``blank_every``-th a blank one, every ``abstain_every``-th
     obtains no credential. ``malicious``: "wrong_result" (the server publishes a changed result)
-    or "ballot_without_issuance" (an extra credential without an issuance entry).
+    "ballot_without_issuance" (an extra credential without an issuance entry),
+    "bad_ballot_signature" or "bad_issuer_signature" (some ballots, listed in ``tampered``, with a
+    wrong Ed25519 or issuer signature — in the log and under signed checkpoints).
     """
     rng = random.Random(seed)  # noqa: S311 - vote choices of a simulation, not secrets
+    tampered: list[int] = []
     if questions is not None:
         settings_obj = ElectionSettings.model_validate(
             {"kind": "consultation", "questions": questions, **(settings or {})}
@@ -341,7 +346,20 @@ def build(
                         "ciphertext": b64e(ct),
                     }
                     entry["signature"] = credential.sign_entry(sk_c, entry)
+                    bad = malicious in _BAD_BALLOTS and done % 7 == 3 and seq == casts
+                    if bad and malicious == "bad_ballot_signature":
+                        # signed by another key than the credential
+                        entry["signature"] = credential.sign_entry(credential.generate_key(), entry)
+                    elif bad and malicious == "bad_issuer_signature":
+                        # the issuer's signature over another credential
+                        other = secrets.token_bytes(32)
+                        sig = issuer.sign(prefix + other, _PSS, hashes.SHA384())
+                        entry["issuer_sig"] = b64e(sig)
+                        entry.pop("signature")
+                        entry["signature"] = credential.sign_entry(sk_c, entry)
                     idx = w.append(entry)
+                    if bad:
+                        tampered.append(idx)
                     if len(receipts) < receipts_for and seq == casts:
                         receipts.append({"index": idx, "entry": entry})
         if malicious == "ballot_without_issuance":
@@ -417,6 +435,7 @@ def build(
         size,
         receipts,
         result,
+        tampered,
     )
 
 

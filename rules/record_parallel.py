@@ -300,7 +300,7 @@ def prefetch(
     *,
     log_key: str | None,
     workers: int,
-    chunk_lines: int = CHUNK_LINES,
+    chunk_lines: int | None = None,
     ahead: int | None = None,
 ) -> Iterator[bytes]:
     """Yield ``lines`` unchanged, in order, while workers compute the verdicts of the chunks
@@ -331,10 +331,11 @@ def prefetch(
     pending: deque[tuple[list[bytes], Future[dict[bytes, Any]]]] = deque()
     jwks: dict[str, Any] | None = None
     depth = ahead if ahead is not None else 2 * workers + 2
+    n_lines = chunk_lines or CHUNK_LINES
 
     def submit() -> bool:
         nonlocal jwks
-        chunk = list(islice(it, chunk_lines))
+        chunk = list(islice(it, n_lines))
         if not chunk:
             return False
         try:

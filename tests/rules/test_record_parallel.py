@@ -1,0 +1,235 @@
+"""The verifier's fast paths (rules.record_parallel, the json.dumps canonical check, signing bytes
+cut from the entry): the same report with and without worker processes, for honest and tampered
+records, chunk boundaries anywhere; verdicts only count for exactly the inputs they were computed
+for; a line that is not RFC 8785 canonical is still found."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import rules.record_parallel as rp
+from benchmarks.synthetic_election import Synthetic, build
+from crypto import blindrsa, note
+from crypto.canonical import b64d, canonical_json
+from crypto.credential import entry_signing_bytes
+from rules.record import Report, checkpoint_line, entry_line, verify_record
+
+VOTERS = {"productie": 30, "kantoor": 20}
+
+
+@pytest.fixture(scope="module")
+def honest(tmp_path_factory: pytest.TempPathFactory) -> Synthetic:
+    return build(tmp_path_factory.mktemp("par") / "honest.jsonl", voters=VOTERS, seed=5)
+
+
+def _lines(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)
+
+
+def _write(tmp_path: Path, lines: list[bytes]) -> Path:
+    p = tmp_path / "tampered.jsonl"
+    p.write_bytes(b"".join(lines))
+    return p
+
+
+def _entry_pos(lines: list[bytes], type_: str, nth: int = 0) -> tuple[int, int]:
+    seen = 0
+    for pos, raw in enumerate(lines):
+        obj = json.loads(raw)
+        if "entry" in obj and obj["entry"]["type"] == type_:
+            if seen == nth:
+                return pos, obj["index"]
+            seen += 1
+    raise AssertionError(type_)
+
+
+def _all_ways(path: Path, monkeypatch: pytest.MonkeyPatch, **kw: object) -> Report:
+    """Verify in this process, with 2 workers and with 2 workers on 7-line chunks (so chunk
+    boundaries fall everywhere, also between the keys entry and the ballots); the three reports
+    must be identical."""
+    sequential = verify_record(path, workers=0, **kw)  # type: ignore[arg-type]
+    pooled = verify_record(path, workers=2, **kw)  # type: ignore[arg-type]
+    monkeypatch.setattr(rp, "CHUNK_LINES", 7)
+    chunked = verify_record(path, workers=2, **kw)  # type: ignore[arg-type]
+    monkeypatch.undo()
+    assert pooled.to_dict() == sequential.to_dict()
+    assert chunked.to_dict() == sequential.to_dict()
+    return sequential
+
+
+def test_honest_record_same_report_with_workers(
+    honest: Synthetic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rules.record
+
+    made: list[rp.Verdicts] = []
+
+    class Counted(rp.Verdicts):
+        def __init__(self) -> None:
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(rules.record, "Verdicts", Counted)
+    r = verify_record(honest.path, log_key=honest.log_key, workers=2)
+    monkeypatch.undo()
+    # the workers answered for every checkpoint, ballot and issuer signature
+    (used,) = made
+    assert used.misses == 0 and used.hits == r.checkpoints + 2 * r.ballots
+    report = _all_ways(honest.path, monkeypatch, log_key=honest.log_key)
+    assert report.ok, [str(f) for f in report.failures]
+    assert report.passed["ballot-signature"] == report.ballots
+    assert report.passed["ballot-issuer-signature"] == report.ballots
+    assert report.passed["checkpoint-signature"] == report.checkpoints == honest.size
+
+
+def test_progress_is_reported_with_workers(honest: Synthetic) -> None:
+    calls: list[tuple[str, int, int | None]] = []
+    report = verify_record(honest.path, workers=2, progress=lambda *a: calls.append(a))
+    assert report.ok
+    phases = {c[0] for c in calls}
+    assert phases == {"pass 1: log and signatures", "pass 2: decrypt and recount"}
+    last1 = [c for c in calls if c[0].startswith("pass 1")][-1]
+    assert last1[1] == last1[2] == honest.size
+
+
+@pytest.mark.parametrize("malicious", ["bad_ballot_signature", "bad_issuer_signature"])
+def test_signed_bad_ballot_signatures_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, malicious: str
+) -> None:
+    """A dishonest server logs ballots with a wrong signature under signed checkpoints: only that
+    check fails, at exactly those entries, however the work is split."""
+    s = build(tmp_path / "bad.jsonl", voters=VOTERS, seed=5, malicious=malicious)
+    assert len(s.tampered) >= 3
+    report = _all_ways(s.path, monkeypatch, log_key=s.log_key)
+    check = "ballot-signature" if malicious == "bad_ballot_signature" else "ballot-issuer-signature"
+    assert set(report.failure_counts) == {check}
+    assert report.failure_counts[check] == len(s.tampered)
+    assert [f.index for f in report.failures] == s.tampered[: Report.max_per_check]
+
+
+def test_tampered_records_same_report_with_workers(
+    honest: Synthetic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = _lines(honest.path)
+    pos, index = _entry_pos(lines, "ballot", 4)
+    # a forged checkpoint (another key of the same name) after a ballot
+    cp = note.Checkpoint.from_text(note.parse_note(json.loads(lines[pos + 1])["checkpoint"])[0])
+    forger = note.Signer.generate(honest.origin)
+    forged = list(lines)
+    forged[pos + 1] = checkpoint_line(note.sign_checkpoint(cp, forger))
+    report = _all_ways(_write(tmp_path, forged), monkeypatch, log_key=honest.log_key)
+    assert report.first("checkpoint-signature").index == index  # type: ignore[union-attr]
+    # a dropped ballot (the pass stops there)
+    dropped = list(lines)
+    del dropped[pos]
+    report = _all_ways(_write(tmp_path, dropped), monkeypatch)
+    assert report.first("entry-order").index == index  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b'"seq":1,', b'"seq":1.0,'),  # json.dumps keeps 1.0, RFC 8785 writes 1
+        (b'"seq":1,', b'"seq":1E0,'),
+        (b'"type":"ballot"', b'"type":"b\\u0061llot"'),  # an escape RFC 8785 does not use
+        (b'"seq":1,', b'"seq":1 ,'),
+    ],
+)
+def test_non_canonical_entry_lines_are_found(
+    honest: Synthetic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: bytes, new: bytes
+) -> None:
+    lines = _lines(honest.path)
+    pos, index = _entry_pos(lines, "ballot", 2)
+    assert old in lines[pos]
+    lines[pos] = lines[pos].replace(old, new, 1)
+    report = _all_ways(_write(tmp_path, lines), monkeypatch, log_key=honest.log_key)
+    f = report.first("format")
+    assert f is not None and f.index == index and "canonical" in f.message
+
+
+def test_an_integer_beyond_the_json_range_aborts(
+    honest: Synthetic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """json.dumps would write 2^53 + 1 back unchanged; RFC 8785 cannot represent it."""
+    lines = _lines(honest.path)
+    pos, index = _entry_pos(lines, "ballot", 2)
+    lines[pos] = lines[pos].replace(b'"seq":1,', b'"seq":9007199254740993,', 1)
+    report = _all_ways(_write(tmp_path, lines), monkeypatch, log_key=honest.log_key)
+    assert any(f"entry {index}: cannot be canonicalised" in f.message for f in report.failures)
+
+
+def test_a_non_canonical_checkpoint_line_is_found(
+    honest: Synthetic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = _lines(honest.path)
+    pos, _ = _entry_pos(lines, "ballot", 1)
+    cp_line = lines[pos + 1]
+    assert "\u2014".encode() in cp_line
+    lines[pos + 1] = cp_line.replace("\u2014".encode(), b"\\u2014", 1)  # same JSON, escaped
+    report = _all_ways(_write(tmp_path, lines), monkeypatch, log_key=honest.log_key)
+    f = report.first("format")
+    assert f is not None and "checkpoint line is not canonical" in f.message
+    # a lone surrogate cannot be canonicalised: reported, not raised
+    lines[pos + 1] = cp_line.replace(b"\\n\\n", b"\\n\\ud800\\n", 1)
+    report = _all_ways(_write(tmp_path, lines), monkeypatch, log_key=honest.log_key)
+    assert report.first("format") is not None
+
+
+def test_ballot_signing_bytes_are_the_canonical_bytes_without_the_signature(
+    honest: Synthetic,
+) -> None:
+    for raw in _lines(honest.path):
+        obj = json.loads(raw)
+        e = obj.get("entry")
+        if not e or e["type"] != "ballot":
+            continue
+        body = canonical_json(e)
+        assert entry_line(obj["index"], body) == raw
+        assert rp.ballot_signing_bytes(body, e) == entry_signing_bytes(e)
+        # anything unusual falls back to the exact computation
+        odd = dict(e, signature="not base64!")
+        assert rp.ballot_signing_bytes(canonical_json(odd), odd) == entry_signing_bytes(odd)
+        extra = dict(e, zzz=1)
+        assert rp.ballot_signing_bytes(canonical_json(extra), extra) == entry_signing_bytes(extra)
+
+
+def test_verdicts_count_only_for_exactly_their_inputs(honest: Synthetic) -> None:
+    lines = _lines(honest.path)
+    keys = next(json.loads(r)["entry"] for r in lines if b'"type":"keys"' in r)
+    pos, _ = _entry_pos(lines, "ballot", 0)
+    e = json.loads(lines[pos])["entry"]
+    cred, sig = b64d(e["credential"]), b64d(e["signature"])
+    msg = entry_signing_bytes(e)
+    imsg, isig = b64d(e["prefix"]) + cred, b64d(e["issuer_sig"])
+    cp_text = json.loads(lines[pos + 1])["checkpoint"]
+    origin = honest.origin
+
+    v = rp.Verdicts()
+    v.current = rp.verify_chunk(lines[1:], honest.log_key, origin, None)
+    assert v.ed25519(cred, msg, sig) is True
+    assert v.ed25519(cred, msg + b" ", sig) is None
+    assert v.ed25519(bytes(32), msg, sig) is None
+    assert v.ed25519(cred, msg, sig[:-1] + bytes([sig[-1] ^ 1])) is None
+    key = blindrsa.public_key_from_jwk(keys["issuer_keys"][e["group"]])
+    ident = rp.rsa_ident(key)
+    assert v.rsa(ident, imsg, isig) is True
+    assert v.rsa(ident, imsg[:-1] + b"\0", isig) is None
+    other = rp.rsa_ident(blindrsa.public_key_from_jwk(keys["issuer_keys"]["kantoor"]))
+    assert e["group"] == "kantoor" or v.rsa(other, imsg, isig) is None
+    cp = v.checkpoint(honest.log_key, origin, cp_text)
+    assert isinstance(cp, tuple) and cp[0] == json.loads(lines[pos])["index"] + 1
+    assert v.checkpoint(honest.log_key, "another origin", cp_text) is None
+    other_key = note.Signer.generate(origin).verifier_key
+    assert v.checkpoint(other_key, origin, cp_text) is None
+
+    # a worker that saw no keys entry has no issuer verdicts; one with another log key gives
+    # verdicts that do not match the verifier's key
+    v.current = rp.verify_chunk(lines[pos:], honest.log_key, origin, None)
+    assert v.rsa(ident, imsg, isig) is None and v.ed25519(cred, msg, sig) is True
+    v.current = rp.verify_chunk(lines[1:], other_key, origin, None)
+    assert v.checkpoint(honest.log_key, origin, cp_text) is None
+    forged = v.checkpoint(other_key, origin, cp_text)
+    assert isinstance(forged, str)  # that key did not sign it: the NoteError text
