@@ -1,18 +1,21 @@
 """Benchmark: tally and verification of a 100,000-ballot election (targets: tally ≤ 30 s,
 verify ≤ 60 s, memory bounded).
 
-Run: ``python -m benchmarks.bench_tally [ballots]``; ``run(print_fn)`` is the entry point for
-``stembus bench``. The log is built directly with the primitives (benchmarks.synthetic_election:
-real credentials, RSASSA-PSS issuer signatures, HPKE ballots, a signed checkpoint per append) in a
-child process, so the parent's peak RSS measures only the tally and the verifier. The tally runs
-rules.tally exactly as api.tally.service does (pass 1 over every entry, pass 2 over the ballots,
-both streamed); the verifier is rules.record.verify_record (every check of PROTOCOL.md).
+Run: ``python -m benchmarks.bench_tally [ballots [verifier workers]]``; ``run(print_fn)`` is the
+entry point for ``stembus bench``. The log is built directly with the primitives
+(benchmarks.synthetic_election: real credentials, RSASSA-PSS issuer signatures, HPKE ballots, a
+signed checkpoint per append) in a child process, so the parent's peak RSS measures only the tally
+and the verifier. The tally runs rules.tally exactly as api.tally.service does (pass 1 over every
+entry, pass 2 over the ballots, both streamed); the verifier is rules.record.verify_record (every
+check of PROTOCOL.md), with its signature workers (rules.record_parallel). Wall time depends on
+what else runs on the machine, so the load average and the CPU seconds are reported too.
 """
 
 from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import resource
 import sys
 import tempfile
@@ -61,7 +64,16 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(print_fn: Callable[[str], None] = print, n: int = N) -> list[dict[str, Any]]:
+def _cpu_s() -> float:
+    """CPU seconds of this process and its waited-for children (the verifier's workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def run(
+    print_fn: Callable[[str], None] = print, n: int = N, workers: int | None = None
+) -> list[dict[str, Any]]:
+    """``workers``: the verifier's worker processes (default: one per CPU, 0 = none)."""
     figures: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "record.jsonl"
@@ -80,6 +92,7 @@ def run(print_fn: Callable[[str], None] = print, n: int = N) -> list[dict[str, A
         rss0 = _rss_mb()
 
         # --- tally, as api.tally.service.run_tally does it -----------------------------------
+        load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
         shares = [shamir.Share.from_text(t) for t in meta["shares"]]
         log = ElectionLog()
@@ -104,18 +117,24 @@ def run(print_fn: Callable[[str], None] = print, n: int = N) -> list[dict[str, A
                 "seconds": round(tally_s, 2),
                 "target_s": 30,
                 "peak_rss_mb": round(rss_tally, 1),
+                "load_1min": round(load0, 2),
             }
         )
         print_fn(
             f"tally: {log.ballot_entries} ballot entries, {len(log.latest)} final ballots "
             f"in {tally_s:.1f} s (target ≤ 30 s); peak RSS {rss_tally:.0f} MB "
-            f"(before: {rss0:.0f} MB); invalid {len(result['invalid_ballots'])}"
+            f"(before: {rss0:.0f} MB); invalid {len(result['invalid_ballots'])}; "
+            f"load average {load0:.1f} on {os.cpu_count()} CPUs"
         )
 
         # --- the independent verifier ---------------------------------------------------------
+        load1 = os.getloadavg()[0]
+        cpu0 = _cpu_s()
         t0 = time.perf_counter()
-        report = verify_record(path, log_key=meta["log_key"])
+        report = verify_record(path, log_key=meta["log_key"], workers=workers)
         verify_s = time.perf_counter() - t0
+        cpu_s = _cpu_s() - cpu0
+        load2 = os.getloadavg()[0]
         rss_verify = _rss_mb()
         figures.append(
             {
@@ -124,14 +143,18 @@ def run(print_fn: Callable[[str], None] = print, n: int = N) -> list[dict[str, A
                 "checkpoints": report.checkpoints,
                 "ok": report.ok,
                 "seconds": round(verify_s, 2),
+                "cpu_seconds": round(cpu_s, 1),
+                "workers": workers if workers is not None else os.cpu_count(),
                 "target_s": 60,
                 "peak_rss_mb": round(rss_verify, 1),
+                "load_1min": [round(load1, 2), round(load2, 2)],
             }
         )
         print_fn(
             f"verify: {report.entries} entries, {report.checkpoints} checkpoints, "
             f"{report.ballots} ballots, ok={report.ok} in {verify_s:.1f} s (target ≤ 60 s); "
-            f"peak RSS {rss_verify:.0f} MB"
+            f"peak RSS {rss_verify:.0f} MB; {cpu_s:.0f} CPU-s with the workers; "
+            f"load average {load1:.1f} → {load2:.1f}"
         )
         if not report.ok:
             for f in report.failures:
@@ -140,4 +163,7 @@ def run(print_fn: Callable[[str], None] = print, n: int = N) -> list[dict[str, A
 
 
 if __name__ == "__main__":
-    run(n=int(sys.argv[1]) if len(sys.argv) > 1 else N)
+    run(
+        n=int(sys.argv[1]) if len(sys.argv) > 1 else N,
+        workers=int(sys.argv[2]) if len(sys.argv) > 2 else None,
+    )
