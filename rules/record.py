@@ -436,6 +436,7 @@ class _LogVerifier(note.Verifier):
     """The log key, answering from the precomputed verdicts where there is one."""
 
     __slots__ = ("_verdicts",)
+    _verdicts: Verdicts
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         v = self._verdicts.ed25519(self.public_key, message, signature)

@@ -29,7 +29,7 @@ import json
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from typing import Any
@@ -302,7 +302,7 @@ def prefetch(
     workers: int,
     chunk_lines: int | None = None,
     ahead: int | None = None,
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """Yield ``lines`` unchanged, in order, while workers compute the verdicts of the chunks
     ahead; ``verdicts.current`` holds the table of the chunk the last yielded line belongs to.
 
