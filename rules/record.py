@@ -37,6 +37,14 @@ per credential; never the ciphertexts):
   receipt's ballot is in the final log.
 
 Every failure names the check and, where there is one, the entry index.
+
+Speed (100,000 ballots: ~210,000 entries and as many signed checkpoints): pass 1 stays one
+sequential walk over the lines, but worker processes (:mod:`rules.record_parallel`, ``workers``,
+default one per CPU) verify the checkpoint notes, ballot and issuer signatures of the chunks
+ahead of it; the walk uses a worker's verdict only for exactly the key, message and signature it
+would verify itself, and verifies anything else in-process. Entry lines are checked canonical
+with ``json.dumps`` where that provably equals RFC 8785 (ASCII, no floats or big integers), and a
+ballot's signing bytes are cut from its canonical bytes instead of canonicalising it twice.
 """
 
 from __future__ import annotations
