@@ -23,8 +23,8 @@ INVALID_RECEIPT = problem_type(
 def build_receipt(session: Session, election_id: str, index: int, entry_hash: bytes) -> Receipt:
     """The receipt of the entry at `index`, against the checkpoint of size `index + 1`."""
     size = index + 1
-    recent = tree.recent_append(session, election_id)
-    if recent is not None and recent[0].size == size:
+    recent = tree.recent_append(session, election_id, size)
+    if recent is not None:
         cp, merkle_tree = recent  # the append that made this entry: nodes already at hand
     else:
         found = tree.checkpoint_at(session, election_id, size)

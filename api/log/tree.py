@@ -80,7 +80,7 @@ class SqlNodeStore:
         if not items:
             return
         self.session.execute(
-            insert(LogNode),
+            insert(LogNode.__table__),  # type: ignore[arg-type]  # Core: no ORM bulk step
             [
                 {"election_id": self.election_id, "level": lv, "idx": i, "hash": h}
                 for (lv, i), h in items
@@ -148,9 +148,16 @@ def log_verifier(session: Session, election_id: str) -> note.Verifier | None:
 
 
 def after_append(
-    session: Session, settings: Settings, election_id: str, rows: Sequence[LogEntry]
+    session: Session,
+    settings: Settings,
+    election_id: str,
+    rows: Sequence[LogEntry],
+    *,
+    checkpoint_each: bool = False,
 ) -> LogCheckpoint:
-    """Add the appended rows as leaves and sign a checkpoint of the new size."""
+    """Add the appended rows as leaves and sign a checkpoint of the new size (with
+    `checkpoint_each`, of every size from the first new entry on: a group commit of several
+    requests' entries keeps "the receipt's checkpoint has size index + 1")."""
     first = rows[0].idx
     end = first + len(rows)
     store = SqlNodeStore(session, election_id)
@@ -159,33 +166,42 @@ def after_append(
     store.prime(compact_range(first))
     tree = merkle.MerkleLog(store, size=first)
     tree.append_many([bytes(r.leaf_hash) for r in rows])
-    root = tree.root(end)
     signer = log_signer(session, settings, election_id, create=first == 0)
     if signer is None:
         raise RuntimeError(f"election {election_id} has entries but no log key")
-    text = note.sign_checkpoint(note.Checkpoint(signer.name, end, root), signer)
-    cp = LogCheckpoint(election_id=election_id, size=end, root=root, note=text)
+    # Every perfect subtree of [0, size) for first < size <= end is on the old right edge
+    # (primed) or was written by this append (cached): no query for the roots.
+    sizes = range(first + 1, end + 1) if checkpoint_each else (end,)
+    cps: dict[int, LogCheckpoint] = {}
+    for size in sizes:
+        root = tree.root(size)
+        text = note.sign_checkpoint(note.Checkpoint(signer.name, size, root), signer)
+        cps[size] = LogCheckpoint(election_id=election_id, size=size, root=root, note=text)
     session.execute(
-        insert(LogCheckpoint),
-        [{"election_id": election_id, "size": end, "root": root, "note": text}],
+        insert(LogCheckpoint.__table__),  # type: ignore[arg-type]
+        [
+            {"election_id": election_id, "size": c.size, "root": c.root, "note": c.note}
+            for c in cps.values()
+        ],
     )
-    # Keep this append's tree for the rest of the transaction: a receipt for the entry just
+    # Keep this append's tree for the rest of the transaction: a receipt for an entry just
     # appended needs only nodes this append read or wrote (the right edge), so no query.
-    session.info.setdefault(_RECENT, {})[election_id] = (cp, tree)
-    return cp
+    session.info.setdefault(_RECENT, {})[election_id] = (cps, tree)
+    return cps[end]
 
 
 _RECENT = "stembus.log.recent"
 
 
 def recent_append(
-    session: Session, election_id: str
+    session: Session, election_id: str, size: int
 ) -> tuple[LogCheckpoint, merkle.MerkleLog] | None:
-    """The checkpoint and tree of this session's latest append to the election, if any."""
-    got: tuple[LogCheckpoint, merkle.MerkleLog] | None = session.info.get(_RECENT, {}).get(
-        election_id
-    )
-    return got
+    """The checkpoint of `size` signed by this session's latest append to the election, with
+    that append's tree, if that append made one."""
+    got = session.info.get(_RECENT, {}).get(election_id)
+    if got is None or size not in got[0]:
+        return None
+    return got[0][size], got[1]
 
 
 # ------------------------------------------------------------------------------ reading

@@ -15,13 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
-from api.elections.models import Election
 from api.elections.service import get_election, settings_of
+from api.log import group_commit
+from api.log.models import LogEntry
 from api.log.receipts import build_receipt
 from api.log.schemas import Receipt
-from api.log.service import append_entry
 from api.problems import ProblemError, problem_type
 from api.settings import Settings
 from api.voting import keys as voting_keys
@@ -134,15 +134,25 @@ def cast_ballot(
         raise ProblemError(BAD_CREDENTIAL)
     if not credential.verify_entry(cred, entry):
         raise ProblemError(BAD_SIGNATURE)
-    # From here on the election's row is locked until commit: a concurrent close waits for us,
-    # or we see it and refuse, so no ballot lands after the `voting closed` entry.
-    status = session.execute(
-        select(col(Election.status)).where(col(Election.id) == election_id).with_for_update()
-    ).scalar_one()
-    if status != "voting":
-        raise ProblemError(VOTING_NOT_OPEN, f"the election is in {status}")
     revote = settings_of(election).revoting_allowed
-    if not _raise_seq(session, election_id, cred, group, entry["seq"], revote):
-        raise ProblemError(SUPERSEDED if revote else NO_REVOTING)
-    row = append_entry(session, election_id, entry)
-    return build_receipt(session, election_id, row.idx, bytes(row.leaf_hash))
+    seq = entry["seq"]
+
+    # Everything above needed no lock. What follows runs under the election's row lock, in a
+    # group commit with other appends of this process (api.log.group_commit): the status once
+    # more (a close may have committed meanwhile, so no ballot lands after `voting closed`) and
+    # the `seq` rule, then the append and the receipt against the checkpoint of index + 1.
+    def work(s: Session) -> dict[str, Any]:
+        if not _raise_seq(s, election_id, cred, group, seq, revote):
+            raise ProblemError(SUPERSEDED if revote else NO_REVOTING)
+        return entry
+
+    def after(s: Session, row: LogEntry | None) -> Receipt:
+        assert row is not None
+        return build_receipt(s, election_id, row.idx, bytes(row.leaf_hash))
+
+    result: Receipt = group_commit.submit(session, election_id, work, after, _closed)
+    return result
+
+
+def _closed(status: str) -> ProblemError:
+    return ProblemError(VOTING_NOT_OPEN, f"the election is in {status}")

@@ -20,13 +20,12 @@ from api.auth import codes
 from api.auth.tokens import Principal
 from api.elections.models import Election
 from api.elections.service import settings_of
-from api.log.service import append_entry
+from api.log import group_commit
 from api.problems import NOT_FOUND, ProblemError, problem_type
 from api.roll.models import Voter
 from api.settings import Settings
 from api.voting import keys as voting_keys
 from api.voting.models import CredentialIssuance
-from crypto import blindrsa
 from crypto.canonical import EncodingError, b64d, b64e
 
 VOTING_NOT_OPEN = problem_type(
@@ -137,40 +136,60 @@ def issue_credential(
         raise ProblemError(BAD_BLINDED_MSG, "not canonical standard base64") from None
     if len(blinded) != signer.modulus_len:
         raise ProblemError(BAD_BLINDED_MSG, f"must be {signer.modulus_len} bytes")
+    if int.from_bytes(blinded, "big") >= signer.public_key.public_numbers().n:
+        # Refused here, before any claim: RFC 9474 §4.3 (RSASP1 step 1).
+        raise ProblemError(BAD_BLINDED_MSG, "blinded_msg is not less than the modulus")
     assert voter.id is not None
-    pseudonym = codes.pseudonym(settings, election.id, voter.id)
-    claimed = _claim(
-        session,
-        {"election_id": election.id, "voter_id": voter.id, "group": group, "blinded_msg": blinded},
-    )
-    if not claimed:
-        existing = session.exec(
-            select(CredentialIssuance).where(
-                CredentialIssuance.election_id == election.id,
-                CredentialIssuance.voter_id == voter.id,
-            )
-        ).one()
-        if bytes(existing.blinded_msg) != blinded or existing.blind_sig is None:
-            raise ProblemError(ALREADY_ISSUED)
-        return Issued(bytes(existing.blind_sig), group, pseudonym, ek.issuer_jwk[group])
-    try:
-        blind_sig = signer.sign(blinded)
-    except blindrsa.InvalidInputError as e:
-        raise ProblemError(BAD_BLINDED_MSG, str(e)) from None
-    session.execute(
-        update(CredentialIssuance)
-        .where(
-            col(CredentialIssuance.election_id) == election.id,
-            col(CredentialIssuance.voter_id) == voter.id,
+    voter_id = voter.id
+    election_id = election.id
+    pseudonym = codes.pseudonym(settings, election_id, voter_id)
+    jwk = ek.issuer_jwk[group]
+    got: dict[str, bytes] = {}
+
+    # Under the election's row lock, in a group commit with other appends of this process
+    # (api.log.group_commit): claim, and only if this request made the claim, sign and log.
+    def work(s: Session) -> dict[str, object] | None:
+        claimed = _claim(
+            s,
+            {
+                "election_id": election_id,
+                "voter_id": voter_id,
+                "group": group,
+                "blinded_msg": blinded,
+            },
         )
-        .values(blind_sig=blind_sig)
-    )
-    append_entry(
-        session,
-        election.id,
-        {"type": "issuance", "election": election.id, "group": group, "pseudonym": pseudonym},
-    )
-    return Issued(blind_sig, group, pseudonym, ek.issuer_jwk[group])
+        if not claimed:
+            existing = s.exec(
+                select(CredentialIssuance).where(
+                    CredentialIssuance.election_id == election_id,
+                    CredentialIssuance.voter_id == voter_id,
+                )
+            ).one()
+            if bytes(existing.blinded_msg) != blinded or existing.blind_sig is None:
+                raise ProblemError(ALREADY_ISSUED)
+            got["sig"] = bytes(existing.blind_sig)
+            return None
+        # A signing fault raises: the whole transaction (claim included) is rolled back.
+        got["sig"] = signer.sign(blinded)
+        s.execute(
+            update(CredentialIssuance)
+            .where(
+                col(CredentialIssuance.election_id) == election_id,
+                col(CredentialIssuance.voter_id) == voter_id,
+            )
+            .values(blind_sig=got["sig"])
+            .execution_options(synchronize_session=False)
+        )
+        return {"type": "issuance", "election": election_id, "group": group, "pseudonym": pseudonym}
+
+    def after(s: Session, row: object) -> Issued:
+        return Issued(got["sig"], group, pseudonym, jwk)
+
+    def closed(status: str) -> ProblemError:
+        return ProblemError(VOTING_NOT_OPEN, f"the election is in {status}")
+
+    result: Issued = group_commit.submit(session, election_id, work, after, closed)
+    return result
 
 
 def credential_status(

@@ -1,0 +1,175 @@
+"""Group commit of log appends on PostgreSQL: several requests' appends in one transaction.
+
+Appends to an election's log are serialised by the election's row lock, held until COMMIT
+(api.log.service). One append per transaction means one WAL flush and ~8 round trips per entry
+inside the lock, so throughput is bounded by 1 / (lock hold time) and collapses under
+concurrency. Here the requests of one process that want to append to the same election queue up;
+whoever gets the per-election mutex becomes the *leader* and runs everything queued in one
+transaction (leader/follower group commit, no background thread):
+
+1. ``SELECT status ... FOR UPDATE``: the election's lock, and a close that committed meanwhile
+   refuses every queued item (no entry lands after ``voting closed``);
+2. each job's ``work(session)``, in queue order: its atomic rule (one credential per voter, the
+   ``seq`` rule) as one conditional statement whose *result* says accept or refuse, so a refused
+   job never aborts the transaction; it returns the entry to append, or ``None`` (nothing to
+   append), or raises a ProblemError (refused, nothing written);
+3. one append of all accepted entries (one UPDATE, one INSERT of entries, one node read, one node
+   INSERT, one INSERT of checkpoints) with a signed checkpoint for **every** size the batch
+   passes through, so each entry's receipt is still against the checkpoint of size index + 1,
+   exactly as with single appends (no contract change);
+4. each job's ``after(session, row)`` builds its answer (a receipt from the in-memory tree);
+5. one COMMIT; only then are the answers handed out.
+
+If anything unexpected fails (a database error, a signing fault), the batch is rolled back and
+each job is run again alone, so one bad job cannot sink the others and a job's answer is only
+ever given for a committed append. The leader runs the batch in its own request's session
+(after ending that session's read-only transaction); followers have released their connection
+before queuing, so a full pool cannot deadlock.
+
+On SQLite there is one writer for the whole database and commits do not fsync (WAL,
+synchronous=NORMAL), so nothing is gained: jobs run directly in the caller's transaction and the
+caller commits, as before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from api.elections.models import Election
+from api.log.models import LogEntry
+from api.problems import ProblemError
+
+Work = Callable[[Session], dict[str, Any] | None]
+After = Callable[[Session, LogEntry | None], Any]
+
+
+@dataclass(eq=False)
+class Job:
+    work: Work
+    after: After
+    result: Any = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+@dataclass(eq=False)
+class _Queue:
+    mutex: threading.Lock = field(default_factory=threading.Lock)
+    guard: threading.Lock = field(default_factory=threading.Lock)
+    pending: list[Job] = field(default_factory=list)
+
+
+_QUEUES: dict[tuple[int, str], _Queue] = {}
+_QUEUES_LOCK = threading.Lock()
+
+
+def _queue(session: Session, election_id: str) -> _Queue:
+    key = (id(session.get_bind()), election_id)
+    q = _QUEUES.get(key)
+    if q is None:
+        with _QUEUES_LOCK:
+            q = _QUEUES.setdefault(key, _Queue())
+    return q
+
+
+def batching(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def submit(
+    session: Session,
+    election_id: str,
+    work: Work,
+    after: After,
+    refuse_closed: Callable[[str], ProblemError],
+) -> Any:
+    """Run `work` then `after` under the election's lock with an append in between; return
+    `after`'s result once committed (PostgreSQL) or in the caller's transaction (SQLite).
+
+    `refuse_closed(status)` makes the error for a job whose election is no longer in `voting`.
+    """
+    job = Job(work, after)
+    if not batching(session):
+        _run(session, election_id, [job], refuse_closed, commit=False)
+        return _outcome(job)
+    # Release this request's connection while we wait: its transaction only read.
+    session.commit()
+    q = _queue(session, election_id)
+    with q.guard:
+        q.pending.append(job)
+    with q.mutex:
+        if not job.done:
+            with q.guard:
+                batch, q.pending = q.pending, []
+            _run_batch(session, election_id, batch, refuse_closed)
+    return _outcome(job)
+
+
+def _outcome(job: Job) -> Any:
+    if job.error is not None:
+        raise job.error
+    return job.result
+
+
+def _run_batch(
+    session: Session,
+    election_id: str,
+    batch: list[Job],
+    refuse_closed: Callable[[str], ProblemError],
+) -> None:
+    try:
+        _run(session, election_id, batch, refuse_closed, commit=True)
+    except BaseException as e:
+        session.rollback()
+        for job in batch:
+            job.result, job.error = None, None
+        if len(batch) == 1:
+            batch[0].error = e
+        else:
+            for job in batch:  # one at a time, so one failure cannot sink the others
+                try:
+                    _run(session, election_id, [job], refuse_closed, commit=True)
+                except BaseException as e1:  # noqa: BLE001 - handed to the job's own caller
+                    session.rollback()
+                    job.result, job.error = None, e1
+        if isinstance(e, KeyboardInterrupt | SystemExit):
+            raise
+    finally:
+        for job in batch:
+            job.done = True
+
+
+def _run(
+    session: Session,
+    election_id: str,
+    batch: list[Job],
+    refuse_closed: Callable[[str], ProblemError],
+    *,
+    commit: bool,
+) -> None:
+    from api.log.service import append_entries
+
+    status = session.execute(
+        select(col(Election.status)).where(col(Election.id) == election_id).with_for_update()
+    ).scalar_one()
+    accepted: list[tuple[Job, dict[str, Any] | None]] = []
+    for job in batch:
+        if status != "voting":
+            job.error = refuse_closed(status)
+            continue
+        try:
+            accepted.append((job, job.work(session)))
+        except ProblemError as e:
+            job.error = e
+    entries = [e for _, e in accepted if e is not None]
+    rows = iter(append_entries(session, election_id, entries, checkpoint_each=True))
+    results = [(job, job.after(session, None if e is None else next(rows))) for job, e in accepted]
+    if commit:
+        session.commit()
+    for job, result in results:
+        job.result = result
