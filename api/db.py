@@ -5,11 +5,13 @@ The request boundary commits (see `api.deps.SessionDep`); services and repositor
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 
@@ -38,7 +40,38 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if "poolclass" not in kwargs:
         kwargs.update(pool_size=10, max_overflow=20)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A connection idle for longer than this is pinged before use. `pool_pre_ping` pings on every
+# checkout, i.e. one extra round trip per request; a connection in steady use was just proven
+# alive, so only one that sat idle (where a server restart or a dropped socket goes unnoticed)
+# is pinged.
+IDLE_PING_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["stembus_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("stembus_idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return
+        try:
+            cur = dbapi_conn.cursor()
+            try:
+                cur.execute("SELECT 1")
+            finally:
+                cur.close()
+            dbapi_conn.rollback()
+        except Exception as e:  # noqa: BLE001 - any failure: let the pool reconnect
+            # The pool discards this connection and retries the checkout with a fresh one.
+            raise DisconnectionError(str(e)) from e
 
 
 def session_scope(engine: Engine, info: dict[str, Any] | None = None) -> Iterator[Session]:

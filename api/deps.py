@@ -3,20 +3,23 @@ the caller's principal, with per-election authorization."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from api.auth.tokens import Principal, TokenError, decode_token
-from api.db import session_scope
 from api.problems import FORBIDDEN, UNAUTHENTICATED, ProblemError
 from api.settings import Settings
 
+# The cheap dependencies are `async def`: FastAPI runs a plain `def` dependency in the
+# threadpool, one thread hand-off (queue, condition, loop wake-up) each, per request.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -24,8 +27,23 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    yield from session_scope(request.app.state.engine, {"settings": request.app.state.settings})
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session; commit on success, roll back on any error (as
+    api.db.session_scope). Making a Session does no I/O, so only the commit or rollback goes
+    to the threadpool: one thread hand-off instead of two."""
+    session = Session(
+        request.app.state.engine,
+        expire_on_commit=False,
+        info={"settings": request.app.state.settings},
+    )
+    try:
+        yield session
+        await run_in_threadpool(session.commit)
+    except BaseException:
+        await run_in_threadpool(session.rollback)
+        raise
+    finally:
+        session.close()  # no I/O left: the transaction ended above
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -35,7 +53,7 @@ _bearer = HTTPBearer(
 )
 
 
-def get_principal(
+async def get_principal(
     settings: SettingsDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -61,7 +79,7 @@ def _scoped(principal: Principal, election_id: str, roles: tuple[str, ...]) -> P
     return principal
 
 
-def require_operator(principal: PrincipalDep) -> Principal:
+async def require_operator(principal: PrincipalDep) -> Principal:
     if not principal.has("operator"):
         raise ProblemError(FORBIDDEN, "requires role: operator")
     return principal
@@ -70,7 +88,7 @@ def require_operator(principal: PrincipalDep) -> Principal:
 def require(*roles: str):  # type: ignore[no-untyped-def]
     """Dependency: the caller holds one of `roles` in the election named by the path."""
 
-    def dep(election_id: str, principal: PrincipalDep) -> Principal:
+    async def dep(election_id: str, principal: PrincipalDep) -> Principal:
         return _scoped(principal, election_id, roles)
 
     return Depends(dep)

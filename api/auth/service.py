@@ -110,14 +110,15 @@ def list_members(session: Session, election_id: str) -> list[Member]:
 
 
 def _throttle(
-    session: Session, settings: Settings, election_id: str, client: bytes
+    session: Session, settings: Settings, election_id: str, client: bytes, *, lock: bool
 ) -> LoginThrottle:
     now = datetime.now(UTC)
-    row = session.exec(
-        select(LoginThrottle)
-        .where(LoginThrottle.election_id == election_id, LoginThrottle.client_hash == client)
-        .with_for_update()
-    ).first()
+    stmt = select(LoginThrottle).where(
+        LoginThrottle.election_id == election_id, LoginThrottle.client_hash == client
+    )
+    if lock:  # re-read under the lock, over what the plain read left in the identity map
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    row = session.exec(stmt).first()
     if row is None:
         row = LoginThrottle(
             election_id=election_id, client_hash=client, window_start=now, failures=0
@@ -140,7 +141,10 @@ def login(
     session: Session, settings: Settings, election: Election, code: str, client: str
 ) -> tuple[str, datetime, list[str]]:
     client_key = codes.client_hash(settings, client)
-    throttle = _throttle(session, settings, election.id, client_key)
+    # A plain read first: a blocked client is refused without trying its code. Only a failure
+    # writes (under the row lock, below); a success neither locks nor writes the throttle row,
+    # so concurrent logins from one address (a NAT, a load test) do not queue on it.
+    _throttle(session, settings, election.id, client_key, lock=False)
     digest = codes.hash_code(settings, election.id, code)
     row = None
     if digest is not None and election.status not in lifecycle.TERMINAL:
@@ -154,6 +158,9 @@ def login(
         resolver = _RESOLVERS.get(row.holder_kind)
         resolved = resolver(session, election, row.holder_id) if resolver else None
     if row is None or not row.active or not resolved:
+        # Count the failure against the row as it is now, under its lock (a concurrent failure
+        # from the same client waits for us), and check the limit again.
+        throttle = _throttle(session, settings, election.id, client_key, lock=True)
         throttle.failures += 1
         session.add(throttle)
         # The failure count must survive the error response: commit it here.
