@@ -109,6 +109,26 @@ def list_members(session: Session, election_id: str) -> list[Member]:
     )
 
 
+_ACCESS_CODE = AccessCode.__table__  # type: ignore[attr-defined]
+_THROTTLE = LoginThrottle.__table__  # type: ignore[attr-defined]
+
+
+def _check_not_blocked(
+    session: Session, settings: Settings, election_id: str, client: bytes
+) -> None:
+    """The throttle's verdict from a plain read of its row (the success path writes nothing)."""
+    t = _THROTTLE.c
+    got = session.execute(
+        select(t.window_start, t.failures).where(
+            t.election_id == election_id, t.client_hash == client
+        )
+    ).first()
+    if got is None or got.failures < settings.login_max_failures:
+        return
+    # Blocked, unless the window has passed: the locked path decides and words the error.
+    _throttle(session, settings, election_id, client, lock=False)
+
+
 def _throttle(
     session: Session, settings: Settings, election_id: str, client: bytes, *, lock: bool
 ) -> LoginThrottle:
@@ -144,13 +164,14 @@ def login(
     # A plain read first: a blocked client is refused without trying its code. Only a failure
     # writes (under the row lock, below); a success neither locks nor writes the throttle row,
     # so concurrent logins from one address (a NAT, a load test) do not queue on it.
-    _throttle(session, settings, election.id, client_key, lock=False)
+    _check_not_blocked(session, settings, election.id, client_key)
     digest = codes.hash_code(settings, election.id, code)
     row = None
     if digest is not None and election.status not in lifecycle.TERMINAL:
-        row = session.exec(
-            select(AccessCode).where(
-                AccessCode.code_hash == digest, AccessCode.election_id == election.id
+        t = _ACCESS_CODE.c  # Core: three columns, no ORM object
+        row = session.execute(
+            select(t.holder_kind, t.holder_id, t.active).where(
+                t.code_hash == digest, t.election_id == election.id
             )
         ).first()
     resolved = None
@@ -184,10 +205,13 @@ def _voter_roles(
 ) -> tuple[set[str], str] | None:
     from api.roll.models import Voter
 
-    v = session.get(Voter, holder_id)
-    if v is None or v.election_id != election.id:
+    t = Voter.__table__.c  # type: ignore[attr-defined]  # Core: existence, no ORM object
+    found = session.execute(
+        select(t.id).where(t.id == holder_id, t.election_id == election.id)
+    ).first()
+    if found is None:
         return None
-    return {"voter"}, f"voter:{v.id}"
+    return {"voter"}, f"voter:{holder_id}"
 
 
 register_holder("voter", _voter_roles)

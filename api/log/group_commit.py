@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from api.elections.models import Election
 from api.log.models import LogEntry
@@ -154,8 +154,9 @@ def _run(
 ) -> None:
     from api.log.service import append_entries
 
+    t = Election.__table__.c  # type: ignore[attr-defined]  # Core: no ORM compile step
     status = session.execute(
-        select(col(Election.status)).where(col(Election.id) == election_id).with_for_update()
+        select(t.status).where(t.id == election_id).with_for_update()
     ).scalar_one()
     accepted: list[tuple[Job, dict[str, Any] | None]] = []
     for job in batch:

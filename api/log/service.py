@@ -21,6 +21,8 @@ from api.log.models import LogEntry
 from crypto.canonical import canonical_json
 from crypto.merkle import leaf_hash
 
+_ELECTION = Election.__table__  # type: ignore[attr-defined]
+
 FORBIDDEN_KEYS = frozenset({"email", "e_mail", "ip", "ip_address", "employee_number", "voter_name"})
 
 
@@ -41,14 +43,13 @@ def _check_public(entry: dict[str, Any]) -> None:
 def reserve_indices(session: Session, election_id: str, count: int) -> int:
     """Atomically reserve `count` log indices; returns the first one."""
     new_size = session.execute(
-        update(Election)
-        .where(col(Election.id) == election_id)
-        .values(log_size=Election.log_size + count)
-        .returning(col(Election.log_size))
-        # No ORM evaluation over the identity map (measurable per append); the one object it
-        # would update, this election if loaded, is set here instead.
-        .execution_options(synchronize_session=False)
+        update(_ELECTION)
+        .where(_ELECTION.c.id == election_id)
+        .values(log_size=_ELECTION.c.log_size + count)
+        .returning(_ELECTION.c.log_size)
     ).scalar_one()
+    # A Core UPDATE: no ORM evaluation over the identity map (measurable per append); the one
+    # object it would update, this election if loaded, is set here instead.
     loaded = session.identity_map.get(identity_key(Election, election_id))
     if loaded is not None:
         set_committed_value(loaded, "log_size", int(new_size))

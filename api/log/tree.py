@@ -46,6 +46,9 @@ def settings_of_session(session: Session) -> Settings:
     return settings
 
 
+_NODE = LogNode.__table__  # type: ignore[attr-defined]
+
+
 class SqlNodeStore:
     """crypto.merkle.NodeStore over the `log_node` table of one election, one query per batch.
 
@@ -65,10 +68,10 @@ class SqlNodeStore:
         wanted = set(keys)
         missing = [k for k in wanted if k not in self.cache]
         if missing:
+            t = _NODE.c  # Core columns: no ORM compile step for a plain read
             rows = self.session.execute(
-                select(col(LogNode.level), col(LogNode.idx), col(LogNode.hash)).where(
-                    col(LogNode.election_id) == self.election_id,
-                    tuple_(col(LogNode.level), col(LogNode.idx)).in_(missing),
+                select(t.level, t.idx, t.hash).where(
+                    t.election_id == self.election_id, tuple_(t.level, t.idx).in_(missing)
                 )
             ).all()
             for level, idx, h in rows:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from api.elections.service import get_election, settings_of
 from api.log import group_commit
@@ -86,17 +86,18 @@ def _raise_seq(
 ) -> bool:
     """Record `seq` as the credential's highest, atomically; False if it is not greater."""
     dialect = session.get_bind().dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(BallotSeq)
+    table = BallotSeq.__table__  # type: ignore[attr-defined]  # Core: no ORM compile step
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     stmt = ins.values(election_id=election_id, credential=cred, group=group, seq=seq)
     if revote:
         stmt = stmt.on_conflict_do_update(
-            index_elements=[col(BallotSeq.election_id), col(BallotSeq.credential)],
+            index_elements=[table.c.election_id, table.c.credential],
             set_={"seq": stmt.excluded.seq},
-            where=col(BallotSeq.seq) < stmt.excluded.seq,
+            where=table.c.seq < stmt.excluded.seq,
         )
     else:
         stmt = stmt.on_conflict_do_nothing()
-    return session.execute(stmt.returning(col(BallotSeq.seq))).first() is not None
+    return session.execute(stmt.returning(table.c.seq)).first() is not None
 
 
 def _b64(entry: dict[str, Any], name: str, length: int | None) -> bytes:

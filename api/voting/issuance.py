@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from api.auth import codes
 from api.auth.tokens import Principal
@@ -85,24 +85,45 @@ def check_voting_open(election: Election, now: datetime | None = None) -> None:
         raise ProblemError(OUTSIDE_WINDOW, "voting has ended")
 
 
-def effective_may_vote(v: Voter) -> bool:
+_ISSUANCE = CredentialIssuance.__table__  # type: ignore[attr-defined]  # Core statements
+
+
+@dataclass(frozen=True)
+class VoterView:
+    """The columns of a voter's roll row that issuance needs (a Core read, no ORM object)."""
+
+    id: int
+    kiesgroep: str
+    may_vote: bool
+    vote_override: bool | None
+    on_roll: bool
+
+
+def effective_may_vote(v: Voter | VoterView) -> bool:
     if not getattr(v, "on_roll", True):
         return False
     return bool(v.vote_override if v.vote_override is not None else v.may_vote)
 
 
-def voter_of(session: Session, election_id: str, principal: Principal) -> Voter:
-    v = session.get(Voter, principal.holder_id) if principal.holder_id is not None else None
-    if v is None or v.election_id != election_id:
+def voter_of(session: Session, election_id: str, principal: Principal) -> VoterView:
+    row = None
+    if principal.holder_id is not None:
+        t = Voter.__table__.c  # type: ignore[attr-defined]
+        row = session.execute(
+            select(t.id, t.kiesgroep, t.may_vote, t.vote_override, t.on_roll).where(
+                t.id == principal.holder_id, t.election_id == election_id
+            )
+        ).first()
+    if row is None:
         raise ProblemError(NOT_FOUND, "no such voter on this election's roll")
-    return v
+    return VoterView(*row)
 
 
 def _claim(session: Session, row: dict[str, object]) -> bool:
     """INSERT the claim unless the voter has one; True when this transaction made it."""
     dialect = session.get_bind().dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CredentialIssuance)
-    stmt = ins.values(**row).on_conflict_do_nothing().returning(col(CredentialIssuance.voter_id))
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_ISSUANCE)
+    stmt = ins.values(**row).on_conflict_do_nothing().returning(_ISSUANCE.c.voter_id)
     return session.execute(stmt).first() is not None
 
 
@@ -159,26 +180,22 @@ def issue_credential(
             },
         )
         if not claimed:
-            existing = s.exec(
-                select(CredentialIssuance).where(
-                    CredentialIssuance.election_id == election_id,
-                    CredentialIssuance.voter_id == voter_id,
+            t = _ISSUANCE.c
+            stored_msg, stored_sig = s.execute(
+                select(t.blinded_msg, t.blind_sig).where(
+                    t.election_id == election_id, t.voter_id == voter_id
                 )
             ).one()
-            if bytes(existing.blinded_msg) != blinded or existing.blind_sig is None:
+            if bytes(stored_msg) != blinded or stored_sig is None:
                 raise ProblemError(ALREADY_ISSUED)
-            got["sig"] = bytes(existing.blind_sig)
+            got["sig"] = bytes(stored_sig)
             return None
         # A signing fault raises: the whole transaction (claim included) is rolled back.
         got["sig"] = signer.sign(blinded)
         s.execute(
-            update(CredentialIssuance)
-            .where(
-                col(CredentialIssuance.election_id) == election_id,
-                col(CredentialIssuance.voter_id) == voter_id,
-            )
+            update(_ISSUANCE)
+            .where(_ISSUANCE.c.election_id == election_id, _ISSUANCE.c.voter_id == voter_id)
             .values(blind_sig=got["sig"])
-            .execution_options(synchronize_session=False)
         )
         return {"type": "issuance", "election": election_id, "group": group, "pseudonym": pseudonym}
 
@@ -194,11 +211,18 @@ def issue_credential(
 
 def credential_status(
     session: Session, settings: Settings, election: Election, principal: Principal
-) -> tuple[Voter, str, bool, dict[str, str] | None]:
+) -> tuple[VoterView, str, bool, dict[str, str] | None]:
     voter = voter_of(session, election.id, principal)
     assert voter.id is not None
-    row = session.get(CredentialIssuance, (election.id, voter.id))
-    issued = row is not None and row.blind_sig is not None
+    t = _ISSUANCE.c
+    issued = (
+        session.execute(
+            select(t.voter_id).where(
+                t.election_id == election.id, t.voter_id == voter.id, t.blind_sig.is_not(None)
+            )
+        ).first()
+        is not None
+    )
     jwk = None
     try:
         jwk = voting_keys.election_keys(session, settings, election.id).issuer_jwk.get(
