@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from api.elections.service import get_election, settings_of
 from api.log import group_commit
 from api.log.models import LogEntry
 from api.log.receipts import build_receipt
@@ -25,7 +24,12 @@ from api.log.schemas import Receipt
 from api.problems import ProblemError, problem_type
 from api.settings import Settings
 from api.voting import keys as voting_keys
-from api.voting.issuance import VOTING_NOT_OPEN, check_voting_open
+from api.voting.issuance import (
+    VOTING_NOT_OPEN,
+    check_voting_open,
+    election_view,
+    parsed_settings,
+)
 from api.voting.models import BallotSeq
 from crypto import blindrsa, credential, sealing
 from crypto.canonical import EncodingError, b64d
@@ -115,7 +119,7 @@ def cast_ballot(
 ) -> Receipt:
     if entry["election"] != election_id:
         raise ProblemError(WRONG_ELECTION)
-    election = get_election(session, election_id)
+    election = election_view(session, election_id)
     check_voting_open(election)
     ek = voting_keys.election_keys(session, settings, election_id)
     group = entry["group"]
@@ -135,7 +139,7 @@ def cast_ballot(
         raise ProblemError(BAD_CREDENTIAL)
     if not credential.verify_entry(cred, entry):
         raise ProblemError(BAD_SIGNATURE)
-    revote = settings_of(election).revoting_allowed
+    revote = parsed_settings(election.settings_json).revoting_allowed
     seq = entry["seq"]
 
     # Everything above needed no lock. What follows runs under the election's row lock, in a

@@ -100,7 +100,7 @@ def issue_credential(
     settings: SettingsDep,
     who: VoterDep,
 ) -> CredentialOut:
-    election = get_election(session, election_id)
+    election = issuance.election_view(session, election_id)
     out = issuance.issue_credential(session, settings, election, who, body.blinded_msg)
     return CredentialOut(
         blind_sig=b64e(out.blind_sig),
@@ -119,7 +119,7 @@ def issue_credential(
 def credential_status(
     election_id: str, session: SessionDep, settings: SettingsDep, who: VoterDep
 ) -> CredentialStatus:
-    election = get_election(session, election_id)
+    election = issuance.election_view(session, election_id)
     voter, pseudonym, issued, jwk = issuance.credential_status(session, settings, election, who)
     return CredentialStatus(
         may_vote=issuance.effective_may_vote(voter),

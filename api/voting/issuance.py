@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,7 +20,6 @@ from sqlmodel import Session, select
 from api.auth import codes
 from api.auth.tokens import Principal
 from api.elections.models import Election
-from api.elections.service import settings_of
 from api.log import group_commit
 from api.problems import NOT_FOUND, ProblemError, problem_type
 from api.roll.models import Voter
@@ -27,6 +27,7 @@ from api.settings import Settings
 from api.voting import keys as voting_keys
 from api.voting.models import CredentialIssuance
 from crypto.canonical import EncodingError, b64d, b64e
+from rules.settings import ElectionSettings
 
 VOTING_NOT_OPEN = problem_type(
     "voting-not-open",
@@ -68,10 +69,36 @@ BAD_BLINDED_MSG = problem_type(
 )
 
 
-def check_voting_open(election: Election, now: datetime | None = None) -> None:
+@dataclass(frozen=True)
+class ElectionView:
+    """What the voting hot paths read of an election row (a Core read, no ORM object)."""
+
+    id: str
+    status: str
+    settings_json: str
+
+
+@lru_cache(maxsize=256)
+def parsed_settings(settings_json: str) -> ElectionSettings:
+    """api.elections.service.settings_of, cached by the stored JSON text: a change of settings
+    is a new text, so a stale entry is never used. Callers must not modify the result."""
+    return ElectionSettings.model_validate_json(settings_json)
+
+
+def election_view(session: Session, election_id: str) -> ElectionView:
+    t = Election.__table__.c  # type: ignore[attr-defined]
+    row = session.execute(
+        select(t.id, t.status, t.settings_json).where(t.id == election_id)
+    ).first()
+    if row is None:
+        raise ProblemError(NOT_FOUND, "no such election")
+    return ElectionView(*row)
+
+
+def check_voting_open(election: Election | ElectionView, now: datetime | None = None) -> None:
     if election.status != "voting":
         raise ProblemError(VOTING_NOT_OPEN, f"the election is in {election.status}")
-    window = settings_of(election).schedule.voting
+    window = parsed_settings(election.settings_json).schedule.voting
     if window is None:
         return
     now = now or datetime.now(UTC)
@@ -138,7 +165,7 @@ class Issued:
 def issue_credential(
     session: Session,
     settings: Settings,
-    election: Election,
+    election: Election | ElectionView,
     principal: Principal,
     blinded_msg_b64: str,
 ) -> Issued:
@@ -210,7 +237,7 @@ def issue_credential(
 
 
 def credential_status(
-    session: Session, settings: Settings, election: Election, principal: Principal
+    session: Session, settings: Settings, election: Election | ElectionView, principal: Principal
 ) -> tuple[VoterView, str, bool, dict[str, str] | None]:
     voter = voter_of(session, election.id, principal)
     assert voter.id is not None
