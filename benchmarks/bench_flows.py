@@ -7,6 +7,16 @@ postgresql+psycopg://postgres@127.0.0.1:5432/postgres). The load generator runs 
 machine: `procs` processes × threads, each a cli.client.StembusClient over httpx, so the client's
 own crypto (blinding, finalize, HPKE seal, Ed25519, receipt verification) is in the figures too.
 
+One flow is `StembusClient.vote`: four HTTP requests over a keep-alive connection — POST login,
+GET credential status (the SDK learns the voter's kiesgroep), POST credential (client: new
+Ed25519 key, RSA blind; server: blind sign, issuance entry), POST ballot (client: finalize, HPKE
+seal, Ed25519 sign; server: all checks, append, receipt) — and the offline receipt check. The
+election's keys are fetched and checked once per load thread, before timing.
+
+Where the CPU goes: besides flows/s and latency, each level reports CPU milliseconds per flow of
+the server processes, of the PostgreSQL server processes (all of them: other work on the same
+server counts too) and of the load generator (read from /proc; Linux only, else omitted).
+
 Setting up the election goes through the service functions directly (voters + access codes).
 
 Run: ``python -m benchmarks.bench_flows [--voters N] [--levels 4,16,32] [--db sqlite,postgresql]``
@@ -137,7 +147,7 @@ def start_server(url: str, port: int, workers: int = 2) -> subprocess.Popen[byte
     raise RuntimeError("server did not start")
 
 
-def _worker(args: tuple[str, str, list[str], int]) -> tuple[float, float, list[float]]:
+def _worker(args: tuple[str, str, list[str], int]) -> tuple[float, float, list[float], float]:
     """One load process: `threads` threads, each running whole flows for the codes it gets."""
     import threading
 
@@ -167,16 +177,66 @@ def _worker(args: tuple[str, str, list[str], int]) -> tuple[float, float, list[f
                 lat.append(dt)
 
     ts = [threading.Thread(target=run) for _ in range(threads)]
+    cpu0 = time.process_time()  # this process's CPU during the flows (not its start-up)
     start = time.time()  # wall clock: comparable between the load processes
     for t in ts:
         t.start()
     for t in ts:
         t.join()
-    return start, time.time(), lat
+    return start, time.time(), lat, time.process_time() - cpu0
 
 
-def measure(base: str, eid: str, codes: list[str], concurrency: int, procs: int) -> dict[str, Any]:
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def _tree(pid: int) -> list[int]:
+    """pid and its descendants (uvicorn's supervisor and workers)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo.extend(int(x) for x in f.read().split())
+        except OSError:
+            pass
+    return out
+
+
+def _postgres_pids() -> list[int]:
+    out = []
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            if (d / "comm").read_text().startswith("postgres"):
+                out.append(int(d.name))
+        except OSError:
+            pass
+    return out
+
+
+def measure(
+    base: str,
+    eid: str,
+    codes: list[str],
+    concurrency: int,
+    procs: int,
+    server_pid: int | None = None,
+) -> dict[str, Any]:
     procs = max(1, min(procs, concurrency))
+    have_proc = Path("/proc/self/stat").exists() and server_pid is not None
+    if have_proc:
+        assert server_pid is not None
+        server0, pg0 = _cpu_seconds(_tree(server_pid)), _cpu_seconds(_postgres_pids())
     per = [codes[i::procs] for i in range(procs)]
     threads = max(1, concurrency // procs)
     with mp.get_context("spawn").Pool(procs) as pool:
@@ -184,7 +244,7 @@ def measure(base: str, eid: str, codes: list[str], concurrency: int, procs: int)
     # From the first flow started to the last one finished (process start-up excluded).
     wall = max(r[1] for r in results) - min(r[0] for r in results)
     lat = sorted(x for r in results for x in r[2])
-    return {
+    out = {
         "concurrency": concurrency,
         "flows": len(lat),
         "seconds": wall,
@@ -192,6 +252,16 @@ def measure(base: str, eid: str, codes: list[str], concurrency: int, procs: int)
         "p50_ms": statistics.median(lat) * 1000,
         "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000,
     }
+    if have_proc:
+        assert server_pid is not None
+        n = max(1, len(lat))
+        out["cpu_ms_per_flow"] = {
+            "server": 1000 * (_cpu_seconds(_tree(server_pid)) - server0) / n,
+            "postgres": 1000 * (_cpu_seconds(_postgres_pids()) - pg0) / n,
+            "load_generator": 1000 * sum(r[3] for r in results) / n,
+        }
+        out["loadavg"] = os.getloadavg()[0]
+    return out
 
 
 def _pg_database(server: str) -> tuple[str, Callable[[], None]]:
@@ -255,12 +325,21 @@ def run(
             for c in levels:
                 chunk = codes[pos : pos + voters_per_level]
                 pos += voters_per_level
-                r = measure(base, eid, chunk, c, procs) | {"db": db}
+                r = measure(base, eid, chunk, c, procs, proc.pid) | {"db": db}
                 out.append(r)
+                cpu = r.get("cpu_ms_per_flow")
+                if cpu and db == "sqlite":
+                    cpu["postgres"] = 0.0  # not in play (other users' PostgreSQL work)
+                where = (
+                    f"; CPU ms/flow: server {cpu['server']:.1f}, postgres {cpu['postgres']:.1f}, "
+                    f"load generator {cpu['load_generator']:.1f}; load {r['loadavg']:.2f}"
+                    if cpu
+                    else ""
+                )
                 print_fn(
                     f"[{db}] concurrency {c:>3}: {r['flows']} flows in {r['seconds']:.1f} s = "
                     f"{r['flows_per_s']:.0f} flows/s, p50 {r['p50_ms']:.0f} ms, "
-                    f"p99 {r['p99_ms']:.0f} ms"
+                    f"p99 {r['p99_ms']:.0f} ms{where}"
                 )
         finally:
             proc.terminate()
