@@ -154,6 +154,9 @@ def _run(
 ) -> None:
     from api.log.service import append_entries
 
+    if commit and getattr(session.connection().connection.dbapi_connection, "autocommit", False):
+        # The lock, the rules and the append must be one transaction.
+        raise RuntimeError("group commit on a connection in autocommit")
     t = Election.__table__.c  # type: ignore[attr-defined]  # Core: no ORM compile step
     status = session.execute(
         select(t.status).where(t.id == election_id).with_for_update()

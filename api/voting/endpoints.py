@@ -34,6 +34,17 @@ from api.voting.schemas import (
 from api.voting.turnout import turnout as compute_turnout
 from crypto.canonical import b64e
 
+
+def _reads_in_autocommit(session: SessionDep) -> None:
+    """On PostgreSQL, run this request's reads outside a transaction. Under READ COMMITTED
+    (the default) every statement of a transaction takes its own snapshot anyway, so a read-only
+    transaction adds only the BEGIN and COMMIT round trips. The writes of issuance and casting
+    run in api.log.group_commit, in a transaction on a fresh connection (the session releases
+    this one first). Must be called before the session's first statement."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 router = APIRouter(prefix="/elections/{election_id}", tags=["voting"])
 AUTH = (UNAUTHENTICATED, FORBIDDEN)
 MAX_BALLOT_BODY = 96 * 1024
@@ -100,6 +111,7 @@ def issue_credential(
     settings: SettingsDep,
     who: VoterDep,
 ) -> CredentialOut:
+    _reads_in_autocommit(session)
     election = issuance.election_view(session, election_id)
     out = issuance.issue_credential(session, settings, election, who, body.blinded_msg)
     return CredentialOut(
@@ -119,6 +131,7 @@ def issue_credential(
 def credential_status(
     election_id: str, session: SessionDep, settings: SettingsDep, who: VoterDep
 ) -> CredentialStatus:
+    _reads_in_autocommit(session)
     election = issuance.election_view(session, election_id)
     voter, pseudonym, issued, jwk = issuance.credential_status(session, settings, election, who)
     return CredentialStatus(
@@ -164,6 +177,7 @@ def cast_ballot(
     session: SessionDep,
     settings: SettingsDep,
 ) -> CastOut:
+    _reads_in_autocommit(session)
     receipt = casting.cast_ballot(session, settings, election_id, body.model_dump())
     return CastOut(**receipt.model_dump())
 
