@@ -186,17 +186,23 @@ def _worker(args: tuple[str, str, list[str], int]) -> tuple[float, float, list[f
     return start, time.time(), lat, time.process_time() - cpu0
 
 
-def _cpu_seconds(pids: list[int]) -> float:
-    total = 0.0
+def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
+    out = {}
     tick = os.sysconf("SC_CLK_TCK")
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+            out[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
         except (OSError, IndexError, ValueError):
             pass
-    return total
+    return out
+
+
+def _cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two snapshots by the processes alive at the second one (a
+    process that started in between counts from zero; one that ended is not counted)."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
 
 
 def _tree(pid: int) -> list[int]:
@@ -236,7 +242,7 @@ def measure(
     have_proc = Path("/proc/self/stat").exists() and server_pid is not None
     if have_proc:
         assert server_pid is not None
-        server0, pg0 = _cpu_seconds(_tree(server_pid)), _cpu_seconds(_postgres_pids())
+        server0, pg0 = _cpu_by_pid(_tree(server_pid)), _cpu_by_pid(_postgres_pids())
     per = [codes[i::procs] for i in range(procs)]
     threads = max(1, concurrency // procs)
     with mp.get_context("spawn").Pool(procs) as pool:
@@ -256,8 +262,8 @@ def measure(
         assert server_pid is not None
         n = max(1, len(lat))
         out["cpu_ms_per_flow"] = {
-            "server": 1000 * (_cpu_seconds(_tree(server_pid)) - server0) / n,
-            "postgres": 1000 * (_cpu_seconds(_postgres_pids()) - pg0) / n,
+            "server": 1000 * _cpu_used(server0, _cpu_by_pid(_tree(server_pid))) / n,
+            "postgres": 1000 * _cpu_used(pg0, _cpu_by_pid(_postgres_pids())) / n,
             "load_generator": 1000 * sum(r[3] for r in results) / n,
         }
         out["loadavg"] = os.getloadavg()[0]
