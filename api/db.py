@@ -5,20 +5,31 @@ The request boundary commits (see `api.deps.SessionDep`); services and repositor
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
+        writer = _WriterTurn(make_url(url).database)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url,
+            connect_args={
+                "check_same_thread": False,
+                "timeout": SQLITE_LOCK_TIMEOUT,
+                "factory": _queued_writer_connection(writer),
+            },
+            **kwargs,
         )
 
         @event.listens_for(engine, "connect")
@@ -35,6 +46,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
+            conn.connection.dbapi_connection.take_writer_turn()
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
@@ -72,6 +84,91 @@ def _ping_when_idle(engine: Engine) -> None:
         except Exception as e:  # noqa: BLE001 - any failure: let the pool reconnect
             # The pool discards this connection and retries the checkout with a fresh one.
             raise DisconnectionError(str(e)) from e
+
+
+SQLITE_LOCK_TIMEOUT = 30.0
+
+
+class _WriterTurn:
+    """A turn to write: a lock among this process's threads, then (for a database file) an
+    advisory lock (flock) on `<file>-writer` among processes: the kernel wakes the next waiter
+    as soon as the turn is free, and a process that dies releases it."""
+
+    def __init__(self, database: str | None) -> None:
+        self.local = threading.Lock()
+        self.path = None
+        if database and database != ":memory:" and not database.startswith("file:"):
+            self.path = database + "-writer"
+        self.fd: int | None = None
+
+    def acquire(self, timeout: float) -> bool:
+        if not self.local.acquire(timeout=timeout):
+            return False
+        if self.path is None:
+            return True
+        try:
+            if self.fd is None:
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            # Blocking: the kernel wakes the next process as soon as the turn is free. A
+            # process that dies releases it; SQLite's own timeout still bounds the transaction.
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            return True
+        except BaseException:
+            self.local.release()
+            raise
+
+    def release(self) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        self.local.release()
+
+
+def _queued_writer_connection(writer: _WriterTurn) -> type[sqlite3.Connection]:
+    """sqlite3 connections of one engine that take turns on `writer` for their transactions.
+
+    Every transaction is BEGIN IMMEDIATE (see make_engine), so the threads of a process queue
+    for SQLite's write lock. SQLite's own busy handler makes a waiter sleep 1, 2, 5, … up to
+    100 ms between tries, and a thread that just arrived may win over one that waited long: under
+    concurrency that gives seconds of tail latency. Queuing first on `writer` (_WriterTurn),
+    held from BEGIN until COMMIT or ROLLBACK has *finished*, hands the turn over at once within
+    the process and between processes. Waiting for the turn within a process times out as SQLite
+    did; waiting for another process's turn does not (that process's transaction is itself bounded
+    by SQLite's timeout on its statements)."""
+
+    class QueuedWriterConnection(sqlite3.Connection):
+        _holds = False
+
+        def take_writer_turn(self) -> None:
+            if self._holds:
+                return
+            if not writer.acquire(timeout=SQLITE_LOCK_TIMEOUT):
+                raise sqlite3.OperationalError("database is locked (waited for the writer turn)")
+            self._holds = True
+
+        def _end_turn(self) -> None:
+            if self._holds:
+                self._holds = False
+                writer.release()
+
+        def commit(self) -> None:
+            try:
+                super().commit()
+            finally:
+                self._end_turn()
+
+        def rollback(self) -> None:
+            try:
+                super().rollback()
+            finally:
+                self._end_turn()
+
+        def close(self) -> None:
+            try:
+                super().close()
+            finally:
+                self._end_turn()
+
+    return QueuedWriterConnection
 
 
 def session_scope(engine: Engine, info: dict[str, Any] | None = None) -> Iterator[Session]:
