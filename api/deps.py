@@ -3,11 +3,11 @@ the caller's principal, with per-election authorization."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -27,6 +27,13 @@ async def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+async def _off_loop(fn: Callable[[], object]) -> None:
+    # Not through the endpoints' threadpool limiter: if every token were taken by endpoints
+    # waiting for a lock this transaction holds, its commit would wait for them — a deadlock
+    # until some timeout. FastAPI's own yield dependencies exit the same way.
+    await anyio.to_thread.run_sync(fn, limiter=anyio.CapacityLimiter(1))
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session; commit on success, roll back on any error (as
     api.db.session_scope). Making a Session does no I/O, so only the commit or rollback goes
@@ -38,9 +45,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     )
     try:
         yield session
-        await run_in_threadpool(session.commit)
+        await _off_loop(session.commit)
     except BaseException:
-        await run_in_threadpool(session.rollback)
+        await _off_loop(session.rollback)
         raise
     finally:
         session.close()  # no I/O left: the transaction ended above
