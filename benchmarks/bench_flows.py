@@ -250,7 +250,7 @@ def measure(
     # From the first flow started to the last one finished (process start-up excluded).
     wall = max(r[1] for r in results) - min(r[0] for r in results)
     lat = sorted(x for r in results for x in r[2])
-    out = {
+    out: dict[str, Any] = {
         "concurrency": concurrency,
         "flows": len(lat),
         "seconds": wall,

@@ -22,6 +22,7 @@ from crypto.canonical import canonical_json
 from crypto.merkle import leaf_hash
 
 _ELECTION = Election.__table__  # type: ignore[attr-defined]
+_ENTRY = LogEntry.__table__  # type: ignore[attr-defined]
 
 FORBIDDEN_KEYS = frozenset({"email", "e_mail", "ip", "ip_address", "employee_number", "voter_name"})
 
@@ -90,7 +91,7 @@ def append_entries(
         )
     # Core INSERT: one statement, no unit-of-work bookkeeping; the rows stay plain objects.
     session.execute(
-        insert(LogEntry.__table__),  # type: ignore[arg-type]
+        insert(_ENTRY),
         [
             {
                 "election_id": r.election_id,

@@ -47,6 +47,7 @@ def settings_of_session(session: Session) -> Settings:
 
 
 _NODE = LogNode.__table__  # type: ignore[attr-defined]
+_CHECKPOINT = LogCheckpoint.__table__  # type: ignore[attr-defined]
 
 
 class SqlNodeStore:
@@ -83,7 +84,7 @@ class SqlNodeStore:
         if not items:
             return
         self.session.execute(
-            insert(LogNode.__table__),  # type: ignore[arg-type]  # Core: no ORM bulk step
+            insert(_NODE),  # Core: no ORM bulk step
             [
                 {"election_id": self.election_id, "level": lv, "idx": i, "hash": h}
                 for (lv, i), h in items
@@ -181,7 +182,7 @@ def after_append(
         text = note.sign_checkpoint(note.Checkpoint(signer.name, size, root), signer)
         cps[size] = LogCheckpoint(election_id=election_id, size=size, root=root, note=text)
     session.execute(
-        insert(LogCheckpoint.__table__),  # type: ignore[arg-type]
+        insert(_CHECKPOINT),
         [
             {"election_id": election_id, "size": c.size, "root": c.root, "note": c.note}
             for c in cps.values()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
@@ -137,7 +138,7 @@ def voter_of(session: Session, election_id: str, principal: Principal) -> VoterV
     if principal.holder_id is not None:
         t = Voter.__table__.c  # type: ignore[attr-defined]
         row = session.execute(
-            select(t.id, t.kiesgroep, t.may_vote, t.vote_override, t.on_roll).where(
+            sa_select(t.id, t.kiesgroep, t.may_vote, t.vote_override, t.on_roll).where(
                 t.id == principal.holder_id, t.election_id == election_id
             )
         ).first()

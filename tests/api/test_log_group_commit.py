@@ -164,7 +164,11 @@ def test_an_unexpected_failure_in_a_batch_fails_only_its_own_job(app, make_elect
 
         def call(s: Session) -> Any:
             return group_commit.submit(
-                s, ve.id, work, lambda s, row: row.idx, lambda st: ProblemError(casting.BAD_LENGTH)
+                s,
+                ve.id,
+                work,
+                lambda s, row: row.idx if row else None,
+                lambda st: ProblemError(casting.BAD_LENGTH),
             )
 
         return call
