@@ -287,6 +287,8 @@ class Receipt:
         if "receipt" in data and isinstance(data["receipt"], dict):
             data = data["receipt"]
         leaf_hex = data.get("entry_hash") or data.get("leaf_hash")
+        if not isinstance(leaf_hex, str):
+            raise ValueError("a receipt needs its entry hash (hex)")
         tlog = data.get("tlog_proof")
         if isinstance(tlog, str) and (not data.get("checkpoint") or "proof" not in data):
             tp = note.TlogProof.from_text(tlog)
@@ -296,12 +298,14 @@ class Receipt:
         proof_raw = data.get("inclusion_proof", data.get("proof", []))
         if isinstance(proof_raw, dict):
             proof_raw = proof_raw.get("hashes", proof_raw.get("proof", []))
+        if not isinstance(proof_raw, list):
+            raise ValueError("a receipt's inclusion proof is a list of hashes")
         cp = data.get("checkpoint")
         if isinstance(cp, dict):
             cp = cp.get("note") or cp.get("signed_note") or cp.get("text")
         return cls(
             int(data["index"]),
-            bytes.fromhex(str(leaf_hex)),
+            bytes.fromhex(leaf_hex),
             str(cp),
             tuple(_hash(p) for p in proof_raw),
             data.get("election"),

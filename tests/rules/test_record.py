@@ -226,3 +226,16 @@ def test_receipts_are_checked_against_the_record(honest: Synthetic, tmp_path: Pa
     del lines[pos]
     report = verify_record(_write(tmp_path, lines), receipts=[Receipt.parse(good)])
     assert not report.ok
+
+
+def test_malformed_receipts_are_refused_with_a_clear_error():
+    import pytest
+
+    from rules.record import Receipt
+
+    with pytest.raises(ValueError, match="entry hash"):
+        Receipt.parse({"index": 0, "checkpoint": "x", "inclusion_proof": []})
+    with pytest.raises(ValueError, match="list of hashes"):
+        Receipt.parse(
+            {"index": 0, "entry_hash": "00" * 32, "checkpoint": "x", "inclusion_proof": "abc"}
+        )
