@@ -6,14 +6,23 @@ from fastapi import FastAPI
 
 from api.auth.endpoints import router as auth_router
 from api.elections.endpoints import router as elections_router
-from api.log.endpoints import router as log_router
-from api.roll.endpoints import router as roll_router
 from api.lists.endpoints import router as lists_router
+from api.log.endpoints import router as log_router
 from api.nominations.endpoints import router as nominations_router
-from api.voting.endpoints import router as voting_router
+from api.roll.endpoints import router as roll_router
 from api.tally.endpoints import router as tally_router
+from api.voting.endpoints import router as voting_router
 
 
 def include_routers(app: FastAPI, prefix: str) -> None:
-    for router in (elections_router, auth_router, log_router, roll_router, lists_router, nominations_router, tally_router, voting_router):
+    for router in (
+        elections_router,
+        auth_router,
+        log_router,
+        roll_router,
+        lists_router,
+        nominations_router,
+        tally_router,
+        voting_router,
+    ):
         app.include_router(router, prefix=prefix)

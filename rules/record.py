@@ -59,6 +59,7 @@ from typing import Any, NamedTuple
 
 from crypto import blindrsa, merkle, note, sealing
 from crypto.canonical import EncodingError, b64d, canonical_json
+from rules.phases import BEFORE_VOTING, PHASES
 from rules.record_parallel import (
     Verdicts,
     ballot_signing_bytes,
@@ -115,17 +116,6 @@ CHECKS: dict[str, str] = {
     "result": "5. result recomputes exactly",
     "receipt": "6. receipts",
 }
-_PHASES = (
-    "draft",
-    "nomination",
-    "candidacy",
-    "lists_published",
-    "voting",
-    "closed",
-    "tallied",
-    "cancelled",
-)
-_BEFORE_VOTING = frozenset({"draft", "nomination", "candidacy", "lists_published"})
 Progress = Callable[[str, int, int | None], None]
 
 
@@ -719,7 +709,7 @@ class _Verifier:
             to = e.get("to")
             if e.get("from") != phase:
                 bad(f"phase_changed from {e.get('from')!r} but the election was in {phase!r}")
-            if to not in _PHASES:
+            if to not in PHASES:
                 bad(f"unknown phase {to!r}")
             if to == "voting" and self.log.keys is None:
                 bad("voting opened before the keys entry")
@@ -737,7 +727,7 @@ class _Verifier:
             "keys",
             "roll_frozen",
         ):
-            if phase not in _BEFORE_VOTING:
+            if phase not in BEFORE_VOTING:
                 bad(f"{t} while the election is {phase} (must come before voting opens)")
         elif t in ("issuance", "ballot"):
             if phase != "voting":

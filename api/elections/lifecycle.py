@@ -16,18 +16,7 @@ from typing import Any
 from sqlmodel import Session
 
 from api.elections.models import Election
-
-STATUSES = (
-    "draft",
-    "nomination",
-    "candidacy",
-    "lists_published",
-    "voting",
-    "closed",
-    "tallied",
-    "cancelled",
-)
-TERMINAL = frozenset({"tallied", "cancelled"})
+from rules.phases import TERMINAL
 
 # Transitions a committee may make by hand; `tallied` is reached only by the tally itself.
 MANUAL: dict[str, dict[str, frozenset[str]]] = {
