@@ -83,6 +83,8 @@ TOO_LARGE = problem_type(
 RATE_LIMITED = problem_type(
     "rate-limited", 429, "Too many attempts", "Too many failed attempts; wait and try again."
 )
+# The two problems of every authenticated route: no valid token, or the wrong role/election.
+AUTH = (UNAUTHENTICATED, FORBIDDEN)
 INTERNAL = problem_type(
     "internal-error",
     500,

@@ -13,16 +13,15 @@ from api.auth.tokens import Principal
 from api.deps import CommitteeOrOperatorDep, SessionDep, SettingsDep, require
 from api.elections.service import get_election
 from api.problems import (
+    AUTH,
     FORBIDDEN,
     NOT_FOUND,
     RATE_LIMITED,
-    UNAUTHENTICATED,
     ProblemError,
     problem_responses,
 )
 
 router = APIRouter(prefix="/elections/{election_id}", tags=["auth"])
-AUTH = (UNAUTHENTICATED, FORBIDDEN)
 
 
 class LoginIn(BaseModel):

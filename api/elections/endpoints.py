@@ -14,10 +14,9 @@ from api.elections.schemas import (
     SettingsUpdate,
     TransitionIn,
 )
-from api.problems import FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, problem_responses
+from api.problems import AUTH, NOT_FOUND, problem_responses
 
 router = APIRouter(prefix="/elections", tags=["elections"])
-AUTH = (UNAUTHENTICATED, FORBIDDEN)
 
 
 @router.post(

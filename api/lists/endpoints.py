@@ -29,11 +29,10 @@ from api.lists.schemas import (
     SubmitterWithCode,
     ValidationIn,
 )
-from api.problems import FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, problem_responses
+from api.problems import AUTH, NOT_FOUND, problem_responses
 from api.roll.service import NOT_ON_ROLL, current_voter
 
 router = APIRouter(prefix="/elections/{election_id}", tags=["lists"])
-AUTH = (UNAUTHENTICATED, FORBIDDEN)
 OwnerDep = Annotated[Principal, require("submitter", "voter")]
 ReaderDep = Annotated[Principal, require("committee", "submitter", "voter")]
 

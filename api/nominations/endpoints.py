@@ -21,11 +21,10 @@ from api.nominations.schemas import (
     Ranking,
     ResponseIn,
 )
-from api.problems import FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, problem_responses
+from api.problems import AUTH, NOT_FOUND, problem_responses
 from api.roll.service import NOT_ON_ROLL, current_voter
 
 router = APIRouter(prefix="/elections/{election_id}", tags=["nominations"])
-AUTH = (UNAUTHENTICATED, FORBIDDEN)
 SearcherDep = Annotated[Principal, require("voter", "submitter")]
 ListReaderDep = Annotated[Principal, require("committee", "voter", "submitter")]
 

@@ -12,10 +12,9 @@ from api.auth.codes import pseudonym
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep
 from api.elections.service import get_election
 from api.problems import (
-    FORBIDDEN,
+    AUTH,
     NOT_FOUND,
     TOO_LARGE,
-    UNAUTHENTICATED,
     ProblemError,
     problem_responses,
     problem_type,
@@ -43,7 +42,6 @@ from api.roll.schemas import (
 )
 
 router = APIRouter(prefix="/elections/{election_id}", tags=["roll"])
-AUTH = (UNAUTHENTICATED, FORBIDDEN)
 
 ROLL_INVALID = problem_type(
     "roll-invalid",

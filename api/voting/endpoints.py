@@ -13,10 +13,9 @@ from fastapi import APIRouter, Depends, Request, status
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep
 from api.elections.service import get_election
 from api.problems import (
-    FORBIDDEN,
+    AUTH,
     NOT_FOUND,
     TOO_LARGE,
-    UNAUTHENTICATED,
     ProblemError,
     problem_responses,
 )
@@ -46,7 +45,6 @@ def _reads_in_autocommit(session: SessionDep) -> None:
 
 
 router = APIRouter(prefix="/elections/{election_id}", tags=["voting"])
-AUTH = (UNAUTHENTICATED, FORBIDDEN)
 MAX_BALLOT_BODY = 96 * 1024
 
 
