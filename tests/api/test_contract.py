@@ -65,6 +65,30 @@ def test_health_and_readiness(client):
     assert b"stembus_http_requests_total" in client.get("/metrics").content
 
 
+def _metric(text: str, name: str, **labels: str) -> float:
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"no sample {name}{{{want}}}")
+
+
+def test_metrics_count_by_route_template_and_status(client):
+    route = "/elections/{election_id}"  # the route's own template (under the /api/v1 prefix)
+    before = client.get("/metrics").text
+    try:
+        n0 = _metric(before, "stembus_http_requests_total", route=route, status="404")
+    except AssertionError:
+        n0 = 0.0
+    for _ in range(3):
+        assert client.get("/api/v1/elections/no-such-election").status_code == 404
+    after = client.get("/metrics").text
+    # The template, never the concrete path (ids must not become labels), and the real status.
+    assert _metric(after, "stembus_http_requests_total", route=route, status="404") == n0 + 3
+    assert "no-such-election" not in after
+    assert _metric(after, "stembus_http_request_seconds_count", method="GET", route=route) >= 3
+
+
 def test_problem_types_are_documented(client):
     types = client.get("/problems").json()
     slugs = {t["type"] for t in types}
