@@ -37,7 +37,8 @@ async def _off_loop(fn: Callable[[], object]) -> None:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session; commit on success, roll back on any error (as
     api.db.session_scope). Making a Session does no I/O, so only the commit or rollback goes
-    to the threadpool: one thread hand-off instead of two."""
+    to the threadpool: one thread hand-off instead of two, and none when the endpoint left no
+    transaction open (the voting paths commit their own group transaction)."""
     session = Session(
         request.app.state.engine,
         expire_on_commit=False,
@@ -45,9 +46,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     )
     try:
         yield session
-        await _off_loop(session.commit)
+        if session.in_transaction():  # else nothing to commit: no hand-off at all
+            await _off_loop(session.commit)
     except BaseException:
-        await _off_loop(session.rollback)
+        if session.in_transaction():
+            await _off_loop(session.rollback)
         raise
     finally:
         session.close()  # no I/O left: the transaction ended above
