@@ -119,6 +119,13 @@ def verify_receipt(
     return cp
 
 
+@dataclass
+class Login:
+    token: str
+    roles: list[str]
+    group: str | None  # a voter's kiesgroep (None for other roles)
+
+
 class StembusClient:
     def __init__(self, base_url: str = "http://testserver", http: httpx.Client | None = None):
         self.base = base_url.rstrip("/") + API
@@ -186,9 +193,13 @@ class StembusClient:
 
     # -- the voter's steps --------------------------------------------------------------------
 
-    def login(self, election_id: str, code: str) -> str:
+    def sign_in(self, election_id: str, code: str) -> Login:
+        """POST login: the token, its roles and, for a voter, the kiesgroep."""
         body = self._request("POST", f"/elections/{election_id}/login", json={"code": code})
-        return str(body["access_token"])
+        return Login(str(body["access_token"]), list(body["roles"]), body.get("group"))
+
+    def login(self, election_id: str, code: str) -> str:
+        return self.sign_in(election_id, code).token
 
     def credential_status(self, election_id: str, token: str) -> dict[str, Any]:
         return self._request("GET", f"/elections/{election_id}/voting/credential", token)
@@ -250,8 +261,9 @@ class StembusClient:
         self, election_id: str, code: str, selections: Any, delay: float = 0.0
     ) -> tuple[StoredCredential, dict[str, Any]]:
         """Log in, obtain the credential, (optionally wait), cast: the whole voter flow."""
-        token = self.login(election_id, code)
-        cred = self.obtain_credential(election_id, token)
+        login = self.sign_in(election_id, code)
+        # The login answer names the voter's kiesgroep: no status request needed.
+        cred = self.obtain_credential(election_id, login.token, login.group)
         if delay > 0:
             time.sleep(delay)  # weakens timing links between issuance and casting
         return cred, self.cast(cred, selections)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from api.auth import service
 from api.auth.tokens import Principal
 from api.deps import CommitteeOrOperatorDep, SessionDep, SettingsDep, require
-from api.elections.service import get_election
+from api.elections.service import election_view, get_election
 from api.problems import (
     AUTH,
     FORBIDDEN,
@@ -35,6 +35,11 @@ class TokenOut(BaseModel):
     token_type: str = "bearer"  # noqa: S105 - the OAuth 2 token type, not a secret
     expires_at: datetime
     roles: list[str]
+    group: str | None = Field(
+        default=None,
+        description="a voter's kiesgroep: the group whose issuer key to blind the credential "
+        "for (PROTOCOL.md Issuance); null for other roles",
+    )
 
 
 class MemberIn(BaseModel):
@@ -76,10 +81,12 @@ def _out(m, code: str | None = None) -> MemberOut:  # type: ignore[no-untyped-de
 def login(
     election_id: str, body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep
 ) -> TokenOut:
-    election = get_election(session, election_id)
+    election = election_view(session, election_id)
     client = request.client.host if request.client else "unknown"
-    token, exp, roles = service.login(session, settings, election, body.code, client)
-    return TokenOut(access_token=token, expires_at=exp, roles=roles)
+    token, exp, holder = service.login(session, settings, election, body.code, client)
+    return TokenOut(
+        access_token=token, expires_at=exp, roles=sorted(holder.roles), group=holder.group
+    )
 
 
 @router.post(

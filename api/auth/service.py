@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -13,6 +14,7 @@ from api.auth.models import AccessCode, LoginThrottle, Member
 from api.auth.tokens import issue_token
 from api.elections import lifecycle
 from api.elections.models import Election
+from api.elections.service import ElectionView
 from api.problems import NOT_FOUND, RATE_LIMITED, ProblemError, problem_type
 from api.settings import Settings
 
@@ -24,9 +26,18 @@ BAD_CODE = problem_type(
     "dashes are optional.",
 )
 
-# holder kind -> resolver(session, election, holder_id) -> (roles, subject) or None when the
-# holder may no longer log in. The roll registers "voter".
-HolderResolver = Callable[[Session, Election, int], tuple[set[str], str] | None]
+
+class Holder(NamedTuple):
+    """Who an access code belongs to, as login needs it."""
+
+    roles: set[str]
+    subject: str
+    group: str | None = None  # a voter's kiesgroep, told at login (the issuer key to blind for)
+
+
+# holder kind -> resolver(session, election, holder_id) -> Holder, or None when the holder may
+# no longer log in. The roll registers "voter", the lists "submitter".
+HolderResolver = Callable[[Session, "Election | ElectionView", int], Holder | None]
 _RESOLVERS: dict[str, HolderResolver] = {}
 
 
@@ -35,8 +46,8 @@ def register_holder(kind: str, resolver: HolderResolver) -> None:
 
 
 def _member_roles(
-    session: Session, election: Election, holder_id: int
-) -> tuple[set[str], str] | None:
+    session: Session, election: Election | ElectionView, holder_id: int
+) -> Holder | None:
     m = session.get(Member, holder_id)
     if m is None or m.election_id != election.id:
         return None
@@ -45,7 +56,7 @@ def _member_roles(
         roles.add("committee")
     if m.is_trustee:
         roles.add("trustee")
-    return roles, f"member:{m.id}"
+    return Holder(roles, f"member:{m.id}")
 
 
 register_holder("member", _member_roles)
@@ -158,8 +169,12 @@ def _throttle(
 
 
 def login(
-    session: Session, settings: Settings, election: Election, code: str, client: str
-) -> tuple[str, datetime, list[str]]:
+    session: Session,
+    settings: Settings,
+    election: Election | ElectionView,
+    code: str,
+    client: str,
+) -> tuple[str, datetime, Holder]:
     client_key = codes.client_hash(settings, client)
     # A plain read first: a blocked client is refused without trying its code. Only a failure
     # writes (under the row lock, below); a success neither locks nor writes the throttle row,
@@ -187,7 +202,7 @@ def login(
         # The failure count must survive the error response: commit it here.
         session.commit()
         raise ProblemError(BAD_CODE)
-    roles, subject = resolved
+    roles, subject = resolved.roles, resolved.subject
     minutes = settings.voter_token_minutes if "voter" in roles else settings.member_token_minutes
     token, exp = issue_token(
         settings,
@@ -197,21 +212,4 @@ def login(
         minutes=minutes,
         holder_id=row.holder_id,
     )
-    return token, exp, sorted(roles)
-
-
-def _voter_roles(
-    session: Session, election: Election, holder_id: int
-) -> tuple[set[str], str] | None:
-    from api.roll.models import Voter
-
-    t = Voter.__table__.c  # type: ignore[attr-defined]  # Core: existence, no ORM object
-    found = session.execute(
-        select(t.id).where(t.id == holder_id, t.election_id == election.id)
-    ).first()
-    if found is None:
-        return None
-    return {"voter"}, f"voter:{holder_id}"
-
-
-register_holder("voter", _voter_roles)
+    return token, exp, resolved

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -64,6 +65,25 @@ def get_election(session: Session, election_id: str, *, for_update: bool = False
     if election is None:
         raise ProblemError(NOT_FOUND, "no such election")
     return election
+
+
+@dataclass(frozen=True)
+class ElectionView:
+    """What the voting hot paths read of an election row (a Core read, no ORM object)."""
+
+    id: str
+    status: str
+    settings_json: str
+
+
+def election_view(session: Session, election_id: str) -> ElectionView:
+    t = Election.__table__.c  # type: ignore[attr-defined]  # Core: no ORM object
+    row = session.execute(
+        select(t.id, t.status, t.settings_json).where(t.id == election_id)
+    ).first()
+    if row is None:
+        raise ProblemError(NOT_FOUND, "no such election")
+    return ElectionView(*row)
 
 
 def to_out(election: Election) -> ElectionOut:

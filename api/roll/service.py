@@ -10,11 +10,11 @@ from sqlalchemy import func, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from api.auth.service import register_holder
+from api.auth.service import Holder, register_holder
 from api.auth.tokens import Principal
 from api.elections import lifecycle
 from api.elections.models import Election
-from api.elections.service import actor, settings_of
+from api.elections.service import ElectionView, actor, settings_of
 from api.log.service import append_entry
 from api.problems import NOT_FOUND, ProblemError, problem_type
 from api.roll.commitment import roll_commitment
@@ -496,14 +496,17 @@ def _roll_frozen_before_voting(session: Session, election: Election, ctx: Any) -
 
 
 def _voter_holder(
-    session: Session, election: Election, holder_id: int
-) -> tuple[set[str], str] | None:
-    """Login resolver for voters, stricter than the foundation's: a voter taken off the roll by
-    a re-import can no longer log in."""
-    v = session.get(Voter, holder_id)
-    if v is None or v.election_id != election.id or not v.on_roll:
+    session: Session, election: Election | ElectionView, holder_id: int
+) -> Holder | None:
+    """Login resolver for voters: a voter taken off the roll by a re-import can no longer log
+    in. The voter's kiesgroep goes into the login answer (the issuer key to blind for)."""
+    t = Voter.__table__.c  # type: ignore[attr-defined]  # Core: two columns, no ORM object
+    row = session.execute(
+        sa_select(t.kiesgroep, t.on_roll).where(t.id == holder_id, t.election_id == election.id)
+    ).first()
+    if row is None or not row.on_roll:
         return None
-    return {"voter"}, f"voter:{v.id}"
+    return Holder({"voter"}, f"voter:{holder_id}", row.kiesgroep)
 
 
 register_holder("voter", _voter_holder)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from api.elections.service import election_view
 from api.log import group_commit
 from api.log.models import LogEntry
 from api.log.receipts import build_receipt
@@ -27,7 +28,6 @@ from api.voting import keys as voting_keys
 from api.voting.issuance import (
     VOTING_NOT_OPEN,
     check_voting_open,
-    election_view,
     parsed_settings,
 )
 from api.voting.models import BallotSeq

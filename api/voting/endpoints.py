@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep
-from api.elections.service import get_election
+from api.elections.service import election_view, get_election
 from api.problems import (
     AUTH,
     NOT_FOUND,
@@ -110,7 +110,7 @@ def issue_credential(
     who: VoterDep,
 ) -> CredentialOut:
     _reads_in_autocommit(session)
-    election = issuance.election_view(session, election_id)
+    election = election_view(session, election_id)
     out = issuance.issue_credential(session, settings, election, who, body.blinded_msg)
     return CredentialOut(
         blind_sig=b64e(out.blind_sig),
@@ -130,7 +130,7 @@ def credential_status(
     election_id: str, session: SessionDep, settings: SettingsDep, who: VoterDep
 ) -> CredentialStatus:
     _reads_in_autocommit(session)
-    election = issuance.election_view(session, election_id)
+    election = election_view(session, election_id)
     voter, pseudonym, issued, jwk = issuance.credential_status(session, settings, election, who)
     return CredentialStatus(
         may_vote=issuance.effective_may_vote(voter),

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from api.auth import codes
 from api.auth.tokens import Principal
 from api.elections.models import Election
+from api.elections.service import ElectionView
 from api.log import group_commit
 from api.problems import NOT_FOUND, ProblemError, problem_type
 from api.roll.models import Voter
@@ -70,30 +71,11 @@ BAD_BLINDED_MSG = problem_type(
 )
 
 
-@dataclass(frozen=True)
-class ElectionView:
-    """What the voting hot paths read of an election row (a Core read, no ORM object)."""
-
-    id: str
-    status: str
-    settings_json: str
-
-
 @lru_cache(maxsize=256)
 def parsed_settings(settings_json: str) -> ElectionSettings:
     """api.elections.service.settings_of, cached by the stored JSON text: a change of settings
     is a new text, so a stale entry is never used. Callers must not modify the result."""
     return ElectionSettings.model_validate_json(settings_json)
-
-
-def election_view(session: Session, election_id: str) -> ElectionView:
-    t = Election.__table__.c  # type: ignore[attr-defined]
-    row = session.execute(
-        select(t.id, t.status, t.settings_json).where(t.id == election_id)
-    ).first()
-    if row is None:
-        raise ProblemError(NOT_FOUND, "no such election")
-    return ElectionView(*row)
 
 
 def check_voting_open(election: Election | ElectionView, now: datetime | None = None) -> None:

@@ -51,3 +51,30 @@ def test_consultation_flow_with_revotes(app, client, make_election):
     ]
     issuances = [x for x in ve.e.log() if x["type"] == "issuance"]
     assert len(issuances) == 4 and {x["group"] for x in issuances} == {"all"}
+
+
+def test_login_names_the_voters_kiesgroep_and_a_flow_takes_three_requests(
+    app, client, make_election
+):
+    ve = voting_election(app, make_election, n_voters=2)
+    code = next(iter(ve.codes.values()))
+    r = client.post(ve.e.url("/login"), json={"code": code})
+    assert r.status_code == 200
+    assert r.json()["roles"] == ["voter"] and r.json()["group"] == "all"
+    member = client.post(ve.e.url("/login"), json={"code": ve.e.member_code}).json()
+    assert member["group"] is None and "committee" in member["roles"]
+
+    sdk = StembusClient(http=client)
+    sdk.keys(ve.id)  # fetched once per election, before the flows
+    seen: list[str] = []
+    client.event_hooks["request"].append(lambda req: seen.append(f"{req.method} {req.url.path}"))
+    try:
+        sdk.vote(ve.id, list(ve.codes.values())[1], {"q1": ["yes"]})
+    finally:
+        client.event_hooks["request"].pop()
+    base = f"/api/v1/elections/{ve.id}"
+    assert seen == [
+        f"POST {base}/login",
+        f"POST {base}/voting/credential",
+        f"POST {base}/ballots",
+    ]
