@@ -1,6 +1,13 @@
-"""RFC 9474 blind RSA: the four standard vectors, EMSA-PSS vectors, properties, negative cases."""
+"""RFC 9474 blind RSA: the four standard vectors, EMSA-PSS vectors, properties, negative cases.
+
+Every BlindSigner test runs on both RSA backends: OpenSSL's libcrypto and gmpy2.
+"""
 
 from __future__ import annotations
+
+import gc
+import secrets
+import threading
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -8,9 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crypto import blindrsa
+from crypto import _libcrypto, blindrsa
 from crypto.blindrsa import (
     VARIANTS,
+    BackendUnavailableError,
     BlindRSAError,
     BlindSigner,
     InvalidInputError,
@@ -25,6 +33,7 @@ RSA_SETTINGS = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 RFC9474 = load_rfc9474_vectors()
+BACKENDS = ["openssl", "gmpy2"]
 
 
 def _vector_key(v: dict[str, str]) -> rsa.RSAPrivateKey:
@@ -40,17 +49,20 @@ def key() -> rsa.RSAPrivateKey:
     return blindrsa.generate_private_key()
 
 
-@pytest.fixture(scope="module")
-def signer(key: rsa.RSAPrivateKey) -> BlindSigner:
-    return BlindSigner(key)
+@pytest.fixture(scope="module", params=BACKENDS)
+def signer(request: pytest.FixtureRequest, key: rsa.RSAPrivateKey) -> BlindSigner:
+    s = BlindSigner(key, backend=request.param)
+    assert s.backend == request.param
+    return s
 
 
 def test_vector_file_has_the_four_variants() -> None:
     assert sorted(v["name"] for v in RFC9474) == sorted(VARIANTS)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("v", RFC9474, ids=lambda v: v["name"])
-def test_rfc9474_vector(v: dict[str, str]) -> None:
+def test_rfc9474_vector(v: dict[str, str], backend: str) -> None:
     sk = _vector_key(v)
     pk = sk.public_key()
     variant = VARIANTS[v["name"]]
@@ -75,8 +87,8 @@ def test_rfc9474_vector(v: dict[str, str]) -> None:
 
     blind_sig = blindrsa.blind_sign(sk, blinded_msg)
     assert blind_sig == hexbytes(v["blind_sig"])
-    assert BlindSigner(sk).sign(blinded_msg) == blind_sig
-    assert BlindSigner(sk, parallel=True).sign(blinded_msg) == blind_sig
+    assert BlindSigner(sk, backend=backend).sign(blinded_msg) == blind_sig
+    assert BlindSigner(sk, backend=backend, parallel=True).sign(blinded_msg) == blind_sig
 
     sig = blindrsa.finalize(pk, input_msg, blind_sig, inv_bytes, variant)
     assert sig == hexbytes(v["sig"])
@@ -165,11 +177,77 @@ def test_blind_sign_rejects_wrong_lengths_and_out_of_range(key, signer) -> None:
 
 def test_blind_sign_refuses_faulty_result(monkeypatch, key) -> None:  # type: ignore[no-untyped-def]
     # Simulate a CRT fault: the RFC 9474 §4.3 s^e = m check must stop the value leaving.
-    signer = BlindSigner(key)
+    signer = BlindSigner(key, backend="gmpy2")
     original = BlindSigner._rsasp1_crt
     monkeypatch.setattr(BlindSigner, "_rsasp1_crt", lambda self, c: original(self, c) + 1)
     with pytest.raises(SigningError):
         signer.sign((12345).to_bytes(256, "big"))
+
+
+def test_blind_sign_refuses_faulty_openssl_result(monkeypatch, key) -> None:  # type: ignore[no-untyped-def]
+    # The same for a fault inside libcrypto: one flipped bit in its genuine output.
+    signer = BlindSigner(key, backend="openssl")
+    original = _libcrypto.RSAPrivateOp.rsasp1
+
+    def faulty(self: _libcrypto.RSAPrivateOp, representative: bytes) -> bytes:
+        out = bytearray(original(self, representative))
+        out[-1] ^= 1
+        return bytes(out)
+
+    monkeypatch.setattr(_libcrypto.RSAPrivateOp, "rsasp1", faulty)
+    with pytest.raises(SigningError):
+        signer.sign((12345).to_bytes(256, "big"))
+
+
+def test_openssl_errors_are_drained_into_the_exception(key) -> None:  # type: ignore[no-untyped-def]
+    # Below BlindSigner's own range check: libcrypto refuses m >= n itself, and the error it
+    # queues ends up in the exception, leaving this thread's OpenSSL error queue empty.
+    op = BlindSigner(key, backend="openssl")._ossl
+    assert op is not None
+    n = key.public_key().public_numbers().n
+    with pytest.raises(_libcrypto.LibcryptoError, match="data too large for modulus"):
+        op.rsasp1(n.to_bytes(256, "big"))
+    assert _libcrypto.load().ERR_get_error() == 0
+    with pytest.raises(ValueError):
+        op.rsasp1(b"\x01" * 255)
+
+
+def test_automatic_backend_is_openssl_here(key) -> None:  # type: ignore[no-untyped-def]
+    try:
+        version = _libcrypto.version_text()
+    except _libcrypto.LibcryptoError as exc:
+        pytest.skip(f"no OpenSSL 3 libcrypto on this machine: {exc}")
+    assert version.startswith("OpenSSL 3.")
+    assert BlindSigner(key).backend == "openssl"
+    # parallel=True concerns the gmpy2 backend only: it does not change the automatic choice.
+    assert BlindSigner(key, parallel=True).backend == "openssl"
+    assert BlindSigner(key, backend="gmpy2").backend == "gmpy2"
+
+
+def test_backend_selection_without_libcrypto(monkeypatch, caplog, key) -> None:  # type: ignore[no-untyped-def]
+    def unavailable() -> None:
+        raise _libcrypto.LibcryptoError("no libcrypto found")
+
+    monkeypatch.setattr(_libcrypto, "load", unavailable)
+    signer = BlindSigner(key)
+    assert signer.backend == "gmpy2"
+    assert "falls back to gmpy2" in caplog.text  # a slower issuer should not go unnoticed
+    n, d = key.public_key().public_numbers().n, key.private_numbers().d
+    assert signer.sign((7).to_bytes(256, "big")) == pow(7, d, n).to_bytes(256, "big")
+    with pytest.raises(BackendUnavailableError, match="no libcrypto found"):
+        BlindSigner(key, backend="openssl")
+    with pytest.raises(ValueError):
+        BlindSigner(key, backend="gmp")
+
+
+def test_openssl_key_is_freed_with_the_signer(key) -> None:  # type: ignore[no-untyped-def]
+    signer = BlindSigner(key, backend="openssl")
+    assert signer._ossl is not None
+    finalizer = signer._ossl._finalizer
+    assert finalizer.alive
+    del signer
+    gc.collect()
+    assert not finalizer.alive
 
 
 def test_finalize_rejects_bad_input(key, signer) -> None:  # type: ignore[no-untyped-def]
@@ -266,8 +344,36 @@ def test_parallel_signer_under_concurrency(key) -> None:  # type: ignore[no-unty
     from concurrent.futures import ThreadPoolExecutor
 
     n, d = key.public_key().public_numbers().n, key.private_numbers().d
-    signer = BlindSigner(key, parallel=True)
+    signer = BlindSigner(key, backend="gmpy2", parallel=True)
     messages = [(i * 0x1234567 + 99) % n for i in range(1, 17)]
     with ThreadPoolExecutor(4) as pool:
         sigs = list(pool.map(lambda m: signer.sign(m.to_bytes(256, "big")), messages))
     assert sigs == [pow(m, d, n).to_bytes(256, "big") for m in messages]
+
+
+def test_one_signer_shared_by_eight_threads(signer) -> None:  # type: ignore[no-untyped-def]
+    # 8 threads x 50 full issuances (blind, sign, finalize with PSS verification) on one signer.
+    pk = signer.public_key
+    failures: list[BaseException] = []
+    counts = [0] * 8
+    start = threading.Barrier(8)
+
+    def client(index: int) -> None:
+        try:
+            start.wait()
+            for _ in range(50):
+                input_msg = blindrsa.prepare(secrets.token_bytes(32))
+                blinded, inv = blindrsa.blind(pk, input_msg)
+                sig = blindrsa.finalize(pk, input_msg, signer.sign(blinded), inv)
+                assert blindrsa.verify(pk, input_msg, sig)
+                counts[index] += 1
+        except BaseException as exc:  # reported below, in the test's thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures
+    assert counts == [50] * 8
