@@ -1,6 +1,12 @@
 """Database engine and sessions. SQLite by default (zero set-up), PostgreSQL in production.
 
 The request boundary commits (see `api.deps.SessionDep`); services and repositories never do.
+
+Hot-path statements (login, issuance, casting, log appends) are built once, at import, with
+`bindparam` placeholders, and run with a parameter dict. Building a Core `select(...).where(...)`
+per call costs about as much Python as running it: measured on PostgreSQL, 87 µs of CPU per
+primary-key read built per call against 41 µs prebuilt (benchmarks/bench_flows.py for the
+effect on whole flows).
 """
 
 from __future__ import annotations

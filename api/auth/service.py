@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from api.auth import codes
@@ -122,18 +122,20 @@ def list_members(session: Session, election_id: str) -> list[Member]:
 
 _ACCESS_CODE = AccessCode.__table__  # type: ignore[attr-defined]
 _THROTTLE = LoginThrottle.__table__  # type: ignore[attr-defined]
+# The login path's reads, built once (Core columns, bound parameters).
+_THROTTLE_READ = select(_THROTTLE.c.window_start, _THROTTLE.c.failures).where(
+    _THROTTLE.c.election_id == bindparam("e"), _THROTTLE.c.client_hash == bindparam("c")
+)
+_CODE_READ = select(
+    _ACCESS_CODE.c.holder_kind, _ACCESS_CODE.c.holder_id, _ACCESS_CODE.c.active
+).where(_ACCESS_CODE.c.code_hash == bindparam("h"), _ACCESS_CODE.c.election_id == bindparam("e"))
 
 
 def _check_not_blocked(
     session: Session, settings: Settings, election_id: str, client: bytes
 ) -> None:
     """The throttle's verdict from a plain read of its row (the success path writes nothing)."""
-    t = _THROTTLE.c
-    got = session.execute(
-        select(t.window_start, t.failures).where(
-            t.election_id == election_id, t.client_hash == client
-        )
-    ).first()
+    got = session.execute(_THROTTLE_READ, {"e": election_id, "c": client}).first()
     if got is None or got.failures < settings.login_max_failures:
         return
     # Blocked, unless the window has passed: the locked path decides and words the error.
@@ -183,12 +185,7 @@ def login(
     digest = codes.hash_code(settings, election.id, code)
     row = None
     if digest is not None and election.status not in lifecycle.TERMINAL:
-        t = _ACCESS_CODE.c  # Core: three columns, no ORM object
-        row = session.execute(
-            select(t.holder_kind, t.holder_id, t.active).where(
-                t.code_hash == digest, t.election_id == election.id
-            )
-        ).first()
+        row = session.execute(_CODE_READ, {"h": digest, "e": election.id}).first()
     resolved = None
     if row is not None and row.active:
         resolver = _RESOLVERS.get(row.holder_kind)

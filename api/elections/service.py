@@ -6,6 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from api.auth.tokens import Principal
@@ -69,18 +70,20 @@ def get_election(session: Session, election_id: str, *, for_update: bool = False
 
 @dataclass(frozen=True)
 class ElectionView:
-    """What the voting hot paths read of an election row (a Core read, no ORM object)."""
+    """What the hot paths (login, issuance, casting) read of an election row (no ORM object)."""
 
     id: str
     status: str
     settings_json: str
 
 
+_E = Election.__table__.c  # type: ignore[attr-defined]
+# Built once, run with bound parameters: see api.db on hot-path statements.
+_VIEW = select(_E.id, _E.status, _E.settings_json).where(_E.id == bindparam("id"))
+
+
 def election_view(session: Session, election_id: str) -> ElectionView:
-    t = Election.__table__.c  # type: ignore[attr-defined]  # Core: no ORM object
-    row = session.execute(
-        select(t.id, t.status, t.settings_json).where(t.id == election_id)
-    ).first()
+    row = session.execute(_VIEW, {"id": election_id}).first()
     if row is None:
         raise ProblemError(NOT_FOUND, "no such election")
     return ElectionView(*row)

@@ -38,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from api.elections.models import Election
@@ -63,6 +64,9 @@ class _Queue:
     guard: threading.Lock = field(default_factory=threading.Lock)
     pending: list[Job] = field(default_factory=list)
 
+
+_E = Election.__table__.c  # type: ignore[attr-defined]
+_LOCK_STATUS = select(_E.status).where(_E.id == bindparam("id")).with_for_update()
 
 _QUEUES: dict[tuple[int, str], _Queue] = {}
 _QUEUES_LOCK = threading.Lock()
@@ -157,10 +161,7 @@ def _run(
     if commit and getattr(session.connection().connection.dbapi_connection, "autocommit", False):
         # The lock, the rules and the append must be one transaction.
         raise RuntimeError("group commit on a connection in autocommit")
-    t = Election.__table__.c  # type: ignore[attr-defined]  # Core: no ORM compile step
-    status = session.execute(
-        select(t.status).where(t.id == election_id).with_for_update()
-    ).scalar_one()
+    status = session.execute(_LOCK_STATUS, {"id": election_id}).scalar_one()
     accepted: list[tuple[Job, dict[str, Any] | None]] = []
     for job in batch:
         if status != "voting":

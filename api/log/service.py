@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
@@ -23,6 +23,14 @@ from crypto.merkle import leaf_hash
 
 _ELECTION = Election.__table__  # type: ignore[attr-defined]
 _ENTRY = LogEntry.__table__  # type: ignore[attr-defined]
+# Built once (see api.db on hot-path statements).
+_RESERVE = (
+    update(_ELECTION)
+    .where(_ELECTION.c.id == bindparam("eid"))
+    .values(log_size=_ELECTION.c.log_size + bindparam("n"))
+    .returning(_ELECTION.c.log_size)
+)
+_INSERT_ENTRIES = insert(_ENTRY)
 
 FORBIDDEN_KEYS = frozenset({"email", "e_mail", "ip", "ip_address", "employee_number", "voter_name"})
 
@@ -43,12 +51,7 @@ def _check_public(entry: dict[str, Any]) -> None:
 
 def reserve_indices(session: Session, election_id: str, count: int) -> int:
     """Atomically reserve `count` log indices; returns the first one."""
-    new_size = session.execute(
-        update(_ELECTION)
-        .where(_ELECTION.c.id == election_id)
-        .values(log_size=_ELECTION.c.log_size + count)
-        .returning(_ELECTION.c.log_size)
-    ).scalar_one()
+    new_size = session.execute(_RESERVE, {"eid": election_id, "n": count}).scalar_one()
     # A Core UPDATE: no ORM evaluation over the identity map (measurable per append); the one
     # object it would update, this election if loaded, is set here instead.
     loaded = session.identity_map.get(identity_key(Election, election_id))
@@ -91,7 +94,7 @@ def append_entries(
         )
     # Core INSERT: one statement, no unit-of-work bookkeeping; the rows stay plain objects.
     session.execute(
-        insert(_ENTRY),
+        _INSERT_ENTRIES,
         [
             {
                 "election_id": r.election_id,

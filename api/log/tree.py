@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import insert, tuple_
+from sqlalchemy import bindparam, insert, tuple_
 from sqlmodel import Session, col, select
 
 from api.log import atrest
@@ -48,6 +48,13 @@ def settings_of_session(session: Session) -> Settings:
 
 _NODE = LogNode.__table__  # type: ignore[attr-defined]
 _CHECKPOINT = LogCheckpoint.__table__  # type: ignore[attr-defined]
+# Built once (see api.db on hot-path statements); `keys` expands to the (level, idx) pairs.
+_NODES_READ = select(_NODE.c.level, _NODE.c.idx, _NODE.c.hash).where(
+    _NODE.c.election_id == bindparam("e"),
+    tuple_(_NODE.c.level, _NODE.c.idx).in_(bindparam("keys", expanding=True)),
+)
+_INSERT_NODES = insert(_NODE)
+_INSERT_CHECKPOINTS = insert(_CHECKPOINT)
 
 
 class SqlNodeStore:
@@ -69,12 +76,7 @@ class SqlNodeStore:
         wanted = set(keys)
         missing = [k for k in wanted if k not in self.cache]
         if missing:
-            t = _NODE.c  # Core columns: no ORM compile step for a plain read
-            rows = self.session.execute(
-                select(t.level, t.idx, t.hash).where(
-                    t.election_id == self.election_id, tuple_(t.level, t.idx).in_(missing)
-                )
-            ).all()
+            rows = self.session.execute(_NODES_READ, {"e": self.election_id, "keys": missing}).all()
             for level, idx, h in rows:
                 self.cache[(level, idx)] = bytes(h)
         return {k: self.cache[k] for k in wanted if k in self.cache}
@@ -84,7 +86,7 @@ class SqlNodeStore:
         if not items:
             return
         self.session.execute(
-            insert(_NODE),  # Core: no ORM bulk step
+            _INSERT_NODES,  # Core: no ORM bulk step
             [
                 {"election_id": self.election_id, "level": lv, "idx": i, "hash": h}
                 for (lv, i), h in items
@@ -182,7 +184,7 @@ def after_append(
         text = note.sign_checkpoint(note.Checkpoint(signer.name, size, root), signer)
         cps[size] = LogCheckpoint(election_id=election_id, size=size, root=root, note=text)
     session.execute(
-        insert(_CHECKPOINT),
+        _INSERT_CHECKPOINTS,
         [
             {"election_id": election_id, "size": c.size, "root": c.root, "note": c.note}
             for c in cps.values()

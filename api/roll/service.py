@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -495,15 +495,18 @@ def _roll_frozen_before_voting(session: Session, election: Election, ctx: Any) -
     return []
 
 
+_V = Voter.__table__.c  # type: ignore[attr-defined]
+_HOLDER_READ = sa_select(_V.kiesgroep, _V.on_roll).where(
+    _V.id == bindparam("v"), _V.election_id == bindparam("e")
+)
+
+
 def _voter_holder(
     session: Session, election: Election | ElectionView, holder_id: int
 ) -> Holder | None:
     """Login resolver for voters: a voter taken off the roll by a re-import can no longer log
     in. The voter's kiesgroep goes into the login answer (the issuer key to blind for)."""
-    t = Voter.__table__.c  # type: ignore[attr-defined]  # Core: two columns, no ORM object
-    row = session.execute(
-        sa_select(t.kiesgroep, t.on_roll).where(t.id == holder_id, t.election_id == election.id)
-    ).first()
+    row = session.execute(_HOLDER_READ, {"v": holder_id, "e": election.id}).first()
     if row is None or not row.on_roll:
         return None
     return Holder({"voter"}, f"voter:{holder_id}", row.kiesgroep)

@@ -85,23 +85,38 @@ NO_REVOTING = problem_type(
 )
 
 
+_SEQ = BallotSeq.__table__  # type: ignore[attr-defined]
+
+
+def _seq_statement(insert: Any, revote: bool) -> Any:
+    # The VALUES come from the parameter dict (election_id, credential, group, seq).
+    stmt = insert(_SEQ)
+    if revote:  # the row moves only to a strictly greater seq
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[_SEQ.c.election_id, _SEQ.c.credential],
+            set_={"seq": stmt.excluded.seq},
+            where=_SEQ.c.seq < stmt.excluded.seq,
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing()
+    return stmt.returning(_SEQ.c.seq)
+
+
+# (dialect, revoting allowed) -> the conditional upsert, built once
+_RAISE_SEQ = {
+    (name, revote): _seq_statement(insert, revote)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    for revote in (True, False)
+}
+
+
 def _raise_seq(
     session: Session, election_id: str, cred: bytes, group: str, seq: int, revote: bool
 ) -> bool:
     """Record `seq` as the credential's highest, atomically; False if it is not greater."""
-    dialect = session.get_bind().dialect.name
-    table = BallotSeq.__table__  # type: ignore[attr-defined]  # Core: no ORM compile step
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    stmt = ins.values(election_id=election_id, credential=cred, group=group, seq=seq)
-    if revote:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.election_id, table.c.credential],
-            set_={"seq": stmt.excluded.seq},
-            where=table.c.seq < stmt.excluded.seq,
-        )
-    else:
-        stmt = stmt.on_conflict_do_nothing()
-    return session.execute(stmt.returning(table.c.seq)).first() is not None
+    stmt = _RAISE_SEQ[(session.get_bind().dialect.name, revote)]
+    params = {"election_id": election_id, "credential": cred, "group": group, "seq": seq}
+    return session.execute(stmt, params).first() is not None
 
 
 def _b64(entry: dict[str, Any], name: str, length: int | None) -> bytes:

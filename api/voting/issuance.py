@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
-from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -115,26 +115,41 @@ def effective_may_vote(v: Voter | VoterView) -> bool:
     return bool(v.vote_override if v.vote_override is not None else v.may_vote)
 
 
+_V = Voter.__table__.c  # type: ignore[attr-defined]
+_VOTER_READ = sa_select(_V.id, _V.kiesgroep, _V.may_vote, _V.vote_override, _V.on_roll).where(
+    _V.id == bindparam("v"), _V.election_id == bindparam("e")
+)
+
+
 def voter_of(session: Session, election_id: str, principal: Principal) -> VoterView:
     row = None
     if principal.holder_id is not None:
-        t = Voter.__table__.c  # type: ignore[attr-defined]
-        row = session.execute(
-            sa_select(t.id, t.kiesgroep, t.may_vote, t.vote_override, t.on_roll).where(
-                t.id == principal.holder_id, t.election_id == election_id
-            )
-        ).first()
+        row = session.execute(_VOTER_READ, {"v": principal.holder_id, "e": election_id}).first()
     if row is None:
         raise ProblemError(NOT_FOUND, "no such voter on this election's roll")
     return VoterView(*row)
 
 
+# The VALUES come from the parameter dict (election_id, voter_id, group, blinded_msg).
+_CLAIM = {
+    name: insert(_ISSUANCE).on_conflict_do_nothing().returning(_ISSUANCE.c.voter_id)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_I = _ISSUANCE.c
+_STORED = select(_I.blinded_msg, _I.blind_sig).where(
+    _I.election_id == bindparam("e"), _I.voter_id == bindparam("v")
+)
+_SET_SIG = (
+    update(_ISSUANCE)
+    .where(_I.election_id == bindparam("e"), _I.voter_id == bindparam("v"))
+    .values(blind_sig=bindparam("sig"))
+)
+
+
 def _claim(session: Session, row: dict[str, object]) -> bool:
     """INSERT the claim unless the voter has one; True when this transaction made it."""
-    dialect = session.get_bind().dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_ISSUANCE)
-    stmt = ins.values(**row).on_conflict_do_nothing().returning(_ISSUANCE.c.voter_id)
-    return session.execute(stmt).first() is not None
+    stmt = _CLAIM[session.get_bind().dialect.name]
+    return session.execute(stmt, row).first() is not None
 
 
 @dataclass(frozen=True)
@@ -190,23 +205,14 @@ def issue_credential(
             },
         )
         if not claimed:
-            t = _ISSUANCE.c
-            stored_msg, stored_sig = s.execute(
-                select(t.blinded_msg, t.blind_sig).where(
-                    t.election_id == election_id, t.voter_id == voter_id
-                )
-            ).one()
+            stored_msg, stored_sig = s.execute(_STORED, {"e": election_id, "v": voter_id}).one()
             if bytes(stored_msg) != blinded or stored_sig is None:
                 raise ProblemError(ALREADY_ISSUED)
             got["sig"] = bytes(stored_sig)
             return None
         # A signing fault raises: the whole transaction (claim included) is rolled back.
         got["sig"] = signer.sign(blinded)
-        s.execute(
-            update(_ISSUANCE)
-            .where(_ISSUANCE.c.election_id == election_id, _ISSUANCE.c.voter_id == voter_id)
-            .values(blind_sig=got["sig"])
-        )
+        s.execute(_SET_SIG, {"e": election_id, "v": voter_id, "sig": got["sig"]})
         return {"type": "issuance", "election": election_id, "group": group, "pseudonym": pseudonym}
 
     def after(s: Session, row: object) -> Issued:
