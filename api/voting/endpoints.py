@@ -141,7 +141,7 @@ def credential_status(
     )
 
 
-def _limit_body(request: Request) -> None:
+async def _limit_body(request: Request) -> None:  # async: no thread hand-off for a header
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_BALLOT_BODY):
         raise ProblemError(TOO_LARGE, f"a ballot is at most {MAX_BALLOT_BODY} bytes")
