@@ -25,6 +25,17 @@ from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 
+def reads_in_autocommit(session: Session) -> None:
+    """On PostgreSQL, run this session's next reads outside a transaction. Under READ COMMITTED
+    (the default) every statement of a transaction takes its own snapshot anyway, so a read-only
+    transaction adds only the BEGIN and COMMIT round trips (and the request's commit hand-off).
+    Call before the session's first statement; `session.commit()` ends the mode, and the next
+    statement begins an ordinary transaction (the pool restores the isolation level). SQLite:
+    nothing changes."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         writer = _WriterTurn(make_url(url).database)

@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api.auth import service
 from api.auth.tokens import Principal
+from api.db import reads_in_autocommit
 from api.deps import CommitteeOrOperatorDep, SessionDep, SettingsDep, require
-from api.elections.service import election_view, get_election
+from api.elections.service import get_election
 from api.problems import (
     AUTH,
     FORBIDDEN,
@@ -81,9 +82,9 @@ def _out(m, code: str | None = None) -> MemberOut:  # type: ignore[no-untyped-de
 def login(
     election_id: str, body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep
 ) -> TokenOut:
-    election = election_view(session, election_id)
+    reads_in_autocommit(session)  # the success path only reads
     client = request.client.host if request.client else "unknown"
-    token, exp, holder = service.login(session, settings, election, body.code, client)
+    token, exp, holder = service.login(session, settings, election_id, body.code, client)
     return TokenOut(
         access_token=token, expires_at=exp, roles=sorted(holder.roles), group=holder.group
     )

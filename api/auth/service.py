@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import and_, bindparam, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from api.auth import codes
@@ -14,7 +15,6 @@ from api.auth.models import AccessCode, LoginThrottle, Member
 from api.auth.tokens import issue_token
 from api.elections import lifecycle
 from api.elections.models import Election
-from api.elections.service import ElectionView
 from api.problems import NOT_FOUND, RATE_LIMITED, ProblemError, problem_type
 from api.settings import Settings
 
@@ -35,9 +35,9 @@ class Holder(NamedTuple):
     group: str | None = None  # a voter's kiesgroep, told at login (the issuer key to blind for)
 
 
-# holder kind -> resolver(session, election, holder_id) -> Holder, or None when the holder may
+# holder kind -> resolver(session, election_id, holder_id) -> Holder, or None when the holder may
 # no longer log in. The roll registers "voter", the lists "submitter".
-HolderResolver = Callable[[Session, "Election | ElectionView", int], Holder | None]
+HolderResolver = Callable[[Session, str, int], Holder | None]
 _RESOLVERS: dict[str, HolderResolver] = {}
 
 
@@ -45,11 +45,9 @@ def register_holder(kind: str, resolver: HolderResolver) -> None:
     _RESOLVERS[kind] = resolver
 
 
-def _member_roles(
-    session: Session, election: Election | ElectionView, holder_id: int
-) -> Holder | None:
+def _member_roles(session: Session, election_id: str, holder_id: int) -> Holder | None:
     m = session.get(Member, holder_id)
-    if m is None or m.election_id != election.id:
+    if m is None or m.election_id != election_id:
         return None
     roles = set()
     if m.is_committee:
@@ -122,24 +120,29 @@ def list_members(session: Session, election_id: str) -> list[Member]:
 
 _ACCESS_CODE = AccessCode.__table__  # type: ignore[attr-defined]
 _THROTTLE = LoginThrottle.__table__  # type: ignore[attr-defined]
-# The login path's reads, built once (Core columns, bound parameters).
-_THROTTLE_READ = select(_THROTTLE.c.window_start, _THROTTLE.c.failures).where(
-    _THROTTLE.c.election_id == bindparam("e"), _THROTTLE.c.client_hash == bindparam("c")
+# The login's one read, built once: the election's status, the code's holder (if the code is
+# this election's) and this client's throttle row (if any).
+_ELECTION = Election.__table__  # type: ignore[attr-defined]
+_E = _ELECTION.c
+_LOGIN_READ = (
+    sa_select(
+        _E.status,
+        _ACCESS_CODE.c.holder_kind,
+        _ACCESS_CODE.c.holder_id,
+        _ACCESS_CODE.c.active,
+        _THROTTLE.c.failures,
+    )
+    .select_from(_ELECTION)
+    .outerjoin(
+        _ACCESS_CODE,
+        and_(_ACCESS_CODE.c.election_id == _E.id, _ACCESS_CODE.c.code_hash == bindparam("h")),
+    )
+    .outerjoin(
+        _THROTTLE,
+        and_(_THROTTLE.c.election_id == _E.id, _THROTTLE.c.client_hash == bindparam("c")),
+    )
+    .where(_E.id == bindparam("e"))
 )
-_CODE_READ = select(
-    _ACCESS_CODE.c.holder_kind, _ACCESS_CODE.c.holder_id, _ACCESS_CODE.c.active
-).where(_ACCESS_CODE.c.code_hash == bindparam("h"), _ACCESS_CODE.c.election_id == bindparam("e"))
-
-
-def _check_not_blocked(
-    session: Session, settings: Settings, election_id: str, client: bytes
-) -> None:
-    """The throttle's verdict from a plain read of its row (the success path writes nothing)."""
-    got = session.execute(_THROTTLE_READ, {"e": election_id, "c": client}).first()
-    if got is None or got.failures < settings.login_max_failures:
-        return
-    # Blocked, unless the window has passed: the locked path decides and words the error.
-    _throttle(session, settings, election_id, client, lock=False)
 
 
 def _throttle(
@@ -171,42 +174,45 @@ def _throttle(
 
 
 def login(
-    session: Session,
-    settings: Settings,
-    election: Election | ElectionView,
-    code: str,
-    client: str,
+    session: Session, settings: Settings, election_id: str, code: str, client: str
 ) -> tuple[str, datetime, Holder]:
+    """Exchange a code for a token. The success path is two reads and writes nothing (the
+    caller may run it in autocommit, api.db.reads_in_autocommit); only a failure writes, in a
+    transaction of its own, so concurrent logins from one address (a NAT, a load test) do not
+    queue on the throttle row."""
     client_key = codes.client_hash(settings, client)
-    # A plain read first: a blocked client is refused without trying its code. Only a failure
-    # writes (under the row lock, below); a success neither locks nor writes the throttle row,
-    # so concurrent logins from one address (a NAT, a load test) do not queue on it.
-    _check_not_blocked(session, settings, election.id, client_key)
-    digest = codes.hash_code(settings, election.id, code)
-    row = None
-    if digest is not None and election.status not in lifecycle.TERMINAL:
-        row = session.execute(_CODE_READ, {"h": digest, "e": election.id}).first()
+    digest = codes.hash_code(settings, election_id, code)
+    got = session.execute(_LOGIN_READ, {"e": election_id, "h": digest, "c": client_key}).first()
+    if got is None:
+        raise ProblemError(NOT_FOUND, "no such election")
+    if got.failures is not None and got.failures >= settings.login_max_failures:
+        # Blocked, unless the window has passed: a blocked client is refused without its code
+        # being tried. The throttle row decides (and words the error).
+        _throttle(session, settings, election_id, client_key, lock=False)
     resolved = None
-    if row is not None and row.active:
-        resolver = _RESOLVERS.get(row.holder_kind)
-        resolved = resolver(session, election, row.holder_id) if resolver else None
-    if row is None or not row.active or not resolved:
+    if got.holder_kind is not None and got.active and got.status not in lifecycle.TERMINAL:
+        resolver = _RESOLVERS.get(got.holder_kind)
+        resolved = resolver(session, election_id, got.holder_id) if resolver else None
+    if resolved is None:
         # Count the failure against the row as it is now, under its lock (a concurrent failure
-        # from the same client waits for us), and check the limit again.
-        throttle = _throttle(session, settings, election.id, client_key, lock=True)
+        # from the same client waits for us), and check the limit again. In a transaction of its
+        # own: end the read-only one (or the autocommit mode) first.
+        session.commit()
+        throttle = _throttle(session, settings, election_id, client_key, lock=True)
         throttle.failures += 1
         session.add(throttle)
         # The failure count must survive the error response: commit it here.
         session.commit()
         raise ProblemError(BAD_CODE)
-    roles, subject = resolved.roles, resolved.subject
-    minutes = settings.voter_token_minutes if "voter" in roles else settings.member_token_minutes
+    minutes = (
+        settings.voter_token_minutes if "voter" in resolved.roles else settings.member_token_minutes
+    )
     token, exp = issue_token(
         settings,
-        subject=subject,
-        roles=roles,
-        election_id=election.id,
+        subject=resolved.subject,
+        roles=resolved.roles,
+        election_id=election_id,
         minutes=minutes,
-        holder_id=row.holder_id,
+        holder_id=got.holder_id,
     )
     return token, exp, resolved

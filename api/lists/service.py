@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from api.auth import service as auth_service
 from api.auth.tokens import Principal
 from api.elections.models import Election
-from api.elections.service import ElectionView, settings_of
+from api.elections.service import settings_of
 from api.lists.models import Candidate, CandidateList, ListPublication, Submitter
 from api.problems import FORBIDDEN, NOT_FOUND, ProblemError, problem_type
 from api.roll.models import Voter
@@ -93,10 +93,10 @@ MAX_CANDIDATES = 100
 
 
 def _submitter_holder(
-    session: Session, election: Election | ElectionView, holder_id: int
+    session: Session, election_id: str, holder_id: int
 ) -> auth_service.Holder | None:
     s = session.get(Submitter, holder_id)
-    if s is None or s.election_id != election.id or not s.active:
+    if s is None or s.election_id != election_id or not s.active:
         return None
     return auth_service.Holder({"submitter"}, f"submitter:{s.id}")
 

@@ -14,7 +14,7 @@ from api.auth.service import Holder, register_holder
 from api.auth.tokens import Principal
 from api.elections import lifecycle
 from api.elections.models import Election
-from api.elections.service import ElectionView, actor, settings_of
+from api.elections.service import actor, settings_of
 from api.log.service import append_entry
 from api.problems import NOT_FOUND, ProblemError, problem_type
 from api.roll.commitment import roll_commitment
@@ -501,12 +501,10 @@ _HOLDER_READ = sa_select(_V.kiesgroep, _V.on_roll).where(
 )
 
 
-def _voter_holder(
-    session: Session, election: Election | ElectionView, holder_id: int
-) -> Holder | None:
+def _voter_holder(session: Session, election_id: str, holder_id: int) -> Holder | None:
     """Login resolver for voters: a voter taken off the roll by a re-import can no longer log
     in. The voter's kiesgroep goes into the login answer (the issuer key to blind for)."""
-    row = session.execute(_HOLDER_READ, {"v": holder_id, "e": election.id}).first()
+    row = session.execute(_HOLDER_READ, {"v": holder_id, "e": election_id}).first()
     if row is None or not row.on_roll:
         return None
     return Holder({"voter"}, f"voter:{holder_id}", row.kiesgroep)

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from api.elections.service import election_view
 from api.log import group_commit
 from api.log.models import LogEntry
 from api.log.receipts import build_receipt
@@ -26,9 +25,10 @@ from api.problems import ProblemError, problem_type
 from api.settings import Settings
 from api.voting import keys as voting_keys
 from api.voting.issuance import (
-    VOTING_NOT_OPEN,
     check_voting_open,
     parsed_settings,
+    voting_closed,
+    voting_view,
 )
 from api.voting.models import BallotSeq
 from crypto import blindrsa, credential, sealing
@@ -134,7 +134,7 @@ def cast_ballot(
 ) -> Receipt:
     if entry["election"] != election_id:
         raise ProblemError(WRONG_ELECTION)
-    election = election_view(session, election_id)
+    election = voting_view(session, settings, election_id)
     check_voting_open(election)
     ek = voting_keys.election_keys(session, settings, election_id)
     group = entry["group"]
@@ -170,9 +170,8 @@ def cast_ballot(
         assert row is not None
         return build_receipt(s, election_id, row.idx, bytes(row.leaf_hash))
 
-    result: Receipt = group_commit.submit(session, election_id, work, after, _closed)
+    def closed(status: str) -> ProblemError:
+        return voting_closed(settings, election_id, status)
+
+    result: Receipt = group_commit.submit(session, election_id, work, after, closed)
     return result
-
-
-def _closed(status: str) -> ProblemError:
-    return ProblemError(VOTING_NOT_OPEN, f"the election is in {status}")

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 
+from api.db import reads_in_autocommit
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep
 from api.elections.service import election_view, get_election
 from api.problems import (
@@ -32,17 +33,6 @@ from api.voting.schemas import (
 )
 from api.voting.turnout import turnout as compute_turnout
 from crypto.canonical import b64e
-
-
-def _reads_in_autocommit(session: SessionDep) -> None:
-    """On PostgreSQL, run this request's reads outside a transaction. Under READ COMMITTED
-    (the default) every statement of a transaction takes its own snapshot anyway, so a read-only
-    transaction adds only the BEGIN and COMMIT round trips. The writes of issuance and casting
-    run in api.log.group_commit, in a transaction on a fresh connection (the session releases
-    this one first). Must be called before the session's first statement."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-
 
 router = APIRouter(prefix="/elections/{election_id}", tags=["voting"])
 MAX_BALLOT_BODY = 96 * 1024
@@ -109,8 +99,8 @@ def issue_credential(
     settings: SettingsDep,
     who: VoterDep,
 ) -> CredentialOut:
-    _reads_in_autocommit(session)
-    election = election_view(session, election_id)
+    reads_in_autocommit(session)
+    election = issuance.voting_view(session, settings, election_id)
     out = issuance.issue_credential(session, settings, election, who, body.blinded_msg)
     return CredentialOut(
         blind_sig=b64e(out.blind_sig),
@@ -129,7 +119,7 @@ def issue_credential(
 def credential_status(
     election_id: str, session: SessionDep, settings: SettingsDep, who: VoterDep
 ) -> CredentialStatus:
-    _reads_in_autocommit(session)
+    reads_in_autocommit(session)
     election = election_view(session, election_id)
     voter, pseudonym, issued, jwk = issuance.credential_status(session, settings, election, who)
     return CredentialStatus(
@@ -175,7 +165,7 @@ def cast_ballot(
     session: SessionDep,
     settings: SettingsDep,
 ) -> CastOut:
-    _reads_in_autocommit(session)
+    reads_in_autocommit(session)
     receipt = casting.cast_ballot(session, settings, election_id, body.model_dump())
     return CastOut(**receipt.model_dump())
 

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from api.auth import codes
 from api.auth.tokens import Principal
 from api.elections.models import Election
-from api.elections.service import ElectionView
+from api.elections.service import ElectionView, election_view
 from api.log import group_commit
 from api.problems import NOT_FOUND, ProblemError, problem_type
 from api.roll.models import Voter
@@ -76,6 +76,31 @@ def parsed_settings(settings_json: str) -> ElectionSettings:
     """api.elections.service.settings_of, cached by the stored JSON text: a change of settings
     is a new text, so a stale entry is never used. Callers must not modify the result."""
     return ElectionSettings.model_validate_json(settings_json)
+
+
+# Elections seen in `voting`, per process. While voting, an election's settings cannot change
+# (they lock after draft, the schedule once voting opens), and everything that writes re-reads
+# the status under the election's lock (api.log.group_commit), so a close committed meanwhile
+# still refuses: the cache only spares a read per credential and per ballot. An election is
+# cached only once seen in `voting`, and dropped when its lock says it no longer is.
+_VOTING: dict[tuple[str, str], ElectionView] = {}
+
+
+def voting_view(session: Session, settings: Settings, election_id: str) -> ElectionView:
+    """The election as the voting paths need it: cached while it is in `voting`."""
+    key = (settings.sqlalchemy_url, election_id)
+    view = _VOTING.get(key)
+    if view is None:
+        view = election_view(session, election_id)
+        if view.status == "voting":
+            _VOTING[key] = view
+    return view
+
+
+def voting_closed(settings: Settings, election_id: str, status: str) -> ProblemError:
+    """The refusal for a job whose election left `voting` (seen under its lock); forgets it."""
+    _VOTING.pop((settings.sqlalchemy_url, election_id), None)
+    return ProblemError(VOTING_NOT_OPEN, f"the election is in {status}")
 
 
 def check_voting_open(election: Election | ElectionView, now: datetime | None = None) -> None:
@@ -219,7 +244,7 @@ def issue_credential(
         return Issued(got["sig"], group, pseudonym, jwk)
 
     def closed(status: str) -> ProblemError:
-        return ProblemError(VOTING_NOT_OPEN, f"the election is in {status}")
+        return voting_closed(settings, election_id, status)
 
     result: Issued = group_commit.submit(session, election_id, work, after, closed)
     return result

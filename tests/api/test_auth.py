@@ -166,3 +166,41 @@ def test_new_codes_are_well_formed_and_distinct():
     # every symbol of the alphabet shows up in every position (uniform 5 bits per character)
     for pos in range(20):
         assert {c.replace("-", "")[pos] for c in made} == set(ALPHABET)
+
+
+def test_login_unknown_election_and_a_code_of_another_election(make_election):
+    e1, e2 = make_election(), make_election()
+    r = e1.client.post("/api/v1/elections/nosuchelection/login", json={"code": e1.member_code})
+    assert r.status_code == 404 and r.json()["type"] == "/problems/not-found"
+    r = e2.client.post(e2.url("/login"), json={"code": e1.member_code})
+    assert r.status_code == 401 and r.json()["type"] == "/problems/invalid-access-code"
+    assert e1.client.post(e1.url("/login"), json={"code": e1.member_code}).status_code == 200
+
+
+def test_login_throttle_window_passes_and_counts_only_failures(make_election, app):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import Session, select
+
+    from api.auth.models import LoginThrottle
+
+    e = make_election()
+    bad = {"code": "AAAA-AAAA-AAAA-AAAA-AAAA"}
+    for _ in range(4):
+        assert e.client.post(e.url("/login"), json=bad).status_code == 401
+    # Successes in between neither block nor reset nor add to the count.
+    for _ in range(3):
+        assert e.client.post(e.url("/login"), json={"code": e.member_code}).status_code == 200
+    assert e.client.post(e.url("/login"), json=bad).status_code == 401  # the fifth failure
+    assert e.client.post(e.url("/login"), json={"code": e.member_code}).status_code == 429
+    with Session(app.state.engine) as s:
+        row = s.exec(select(LoginThrottle).where(LoginThrottle.election_id == e.id)).one()
+        assert row.failures == 5
+        row.window_start = datetime.now(UTC) - timedelta(seconds=901)  # the window has passed
+        s.add(row)
+        s.commit()
+    assert e.client.post(e.url("/login"), json={"code": e.member_code}).status_code == 200
+    assert e.client.post(e.url("/login"), json=bad).status_code == 401
+    with Session(app.state.engine) as s:
+        row = s.exec(select(LoginThrottle).where(LoginThrottle.election_id == e.id)).one()
+        assert row.failures == 1  # a new window, counted from this failure

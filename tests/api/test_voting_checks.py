@@ -313,3 +313,24 @@ def test_cast_sets_and_reads_no_cookie(client, sdk, ve):
         "tlog_proof",
     }
     assert receipt["tlog_proof"].startswith("c2sp.org/tlog-proof@v1\nindex ")
+
+
+def test_after_close_no_credential_and_no_ballot_lands(client, sdk, ve):
+    """The voting paths cache an election while it is in `voting`; a close must still refuse
+    at once (the status is read again under the election's lock)."""
+    codes = list(ve.codes.values())
+    cred = _cred(sdk, ve, 0)
+    sdk.cast(cred, {"q1": ["yes"]})  # the election is now cached as `voting` in this process
+    token = sdk.login(ve.id, codes[1])
+    assert ve.e.transition("closed").status_code == 200
+    before = len(ve.e.log())
+    entry = ballot_entry(cred, sdk.keys(ve.id), {"q1": ["no"]}, 2)
+    _problem(_post(client, ve, entry), 409, "voting-not-open")
+    r = client.post(
+        ve.e.url("/voting/credential"),
+        json={"blinded_msg": b64e(b"\1" * 256)},
+        headers=bearer(token),
+    )
+    _problem(r, 409, "voting-not-open")
+    log = ve.e.log()
+    assert len(log) == before and log[-1]["type"] == "phase_changed" and log[-1]["to"] == "closed"
