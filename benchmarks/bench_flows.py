@@ -4,14 +4,16 @@ obtain the blind-signed credential, seal, sign and cast the ballot, verify the r
 The server is `stembus serve --workers 2` in a subprocess, on a fresh SQLite file and on a fresh
 PostgreSQL database (if one answers at STEMBUS_BENCH_PG, default
 postgresql+psycopg://postgres@127.0.0.1:5432/postgres). The load generator runs on the same
-machine: `procs` processes × threads, each a cli.client.StembusClient over httpx, so the client's
-own crypto (blinding, finalize, HPKE seal, Ed25519, receipt verification) is in the figures too.
+machine: `procs` processes × threads, each a cli.client.StembusClient, so the client's own crypto
+(blinding, finalize, HPKE seal, Ed25519, receipt verification) is in the figures too. The SDK
+talks HTTP through a keep-alive stdlib http.client connection (StdlibHTTP below; `--http httpx`
+for httpx, which costs the load generator about 0.2 ms more CPU per request).
 
-One flow is `StembusClient.vote`: four HTTP requests over a keep-alive connection — POST login,
-GET credential status (the SDK learns the voter's kiesgroep), POST credential (client: new
-Ed25519 key, RSA blind; server: blind sign, issuance entry), POST ballot (client: finalize, HPKE
-seal, Ed25519 sign; server: all checks, append, receipt) — and the offline receipt check. The
-election's keys are fetched and checked once per load thread, before timing.
+One flow is `StembusClient.vote`: three HTTP requests over a keep-alive connection — POST login
+(the answer names the voter's kiesgroep), POST credential (client: new Ed25519 key, RSA blind;
+server: blind sign, issuance entry), POST ballot (client: finalize, HPKE seal, Ed25519 sign;
+server: all checks, append, receipt) — and the offline receipt check. The election's keys are
+fetched and checked once per load thread, before timing.
 
 Where the CPU goes: besides flows/s and latency, each level reports CPU milliseconds per flow of
 the server processes, of the PostgreSQL server processes (all of them: other work on the same
@@ -19,7 +21,8 @@ server counts too) and of the load generator (read from /proc; Linux only, else 
 
 Setting up the election goes through the service functions directly (voters + access codes).
 
-Run: ``python -m benchmarks.bench_flows [--voters N] [--levels 4,16,32] [--db sqlite,postgresql]``
+Run: ``python -m benchmarks.bench_flows [--voters N] [--levels 4,16,32] [--db sqlite,postgresql]
+[--workers 2] [--procs 2] [--http stdlib|httpx]``
 """
 
 from __future__ import annotations
@@ -147,7 +150,63 @@ def start_server(url: str, port: int, workers: int = 2) -> subprocess.Popen[byte
     raise RuntimeError("server did not start")
 
 
-def _worker(args: tuple[str, str, list[str], int]) -> tuple[float, float, list[float], float]:
+_dumps = json.dumps  # StdlibHTTP.request's `json` parameter shadows the module
+
+
+class StdlibHTTP:
+    """The part of httpx.Client the SDK uses (`request`, `post`), over one keep-alive
+    http.client connection: about 0.12 ms of CPU per request against httpx's 0.32 here, so
+    more of the machine is left to the server. The SDK (cli.client.StembusClient) does exactly
+    the same protocol work over either; `--http httpx` measures with httpx itself."""
+
+    def __init__(self, base: str) -> None:
+        import http.client
+        from urllib.parse import urlsplit
+
+        u = urlsplit(base)
+        self._conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port or 80, timeout=60)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str] | None = None,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        content: bytes | None = None,
+    ) -> _Response:
+        from urllib.parse import urlencode, urlsplit
+
+        u = urlsplit(url)
+        path = u.path + (f"?{urlencode(params)}" if params else "")
+        hdrs = dict(headers or {})
+        body = content
+        if json is not None:
+            body = _dumps(json).encode()
+            hdrs["Content-Type"] = "application/json"
+        self._conn.request(method, path, body=body, headers=hdrs)
+        r = self._conn.getresponse()
+        return _Response(r.status, r.read())
+
+    def post(self, url: str, **kw: Any) -> _Response:
+        return self.request("POST", url, **kw)
+
+
+class _Response:
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status_code, self.content = status, body
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def _worker(
+    args: tuple[str, str, list[str], int, str],
+) -> tuple[float, float, list[float], float]:
     """One load process: `threads` threads, each running whole flows for the codes it gets."""
     import threading
 
@@ -155,7 +214,7 @@ def _worker(args: tuple[str, str, list[str], int]) -> tuple[float, float, list[f
 
     from cli.client import StembusClient
 
-    base, eid, codes, threads = args
+    base, eid, codes, threads, http = args
     lat: list[float] = []
     lock = threading.Lock()
     it = iter(codes)
@@ -163,7 +222,8 @@ def _worker(args: tuple[str, str, list[str], int]) -> tuple[float, float, list[f
     keys = warm.keys(eid)
 
     def run() -> None:
-        client = StembusClient(base, httpx.Client(timeout=60.0))
+        transport = StdlibHTTP(base) if http == "stdlib" else httpx.Client(timeout=60.0)
+        client = StembusClient(base, transport)  # type: ignore[arg-type]
         client._keys[eid] = keys
         while True:
             with lock:
@@ -237,6 +297,7 @@ def measure(
     concurrency: int,
     procs: int,
     server_pid: int | None = None,
+    http: str = "stdlib",
 ) -> dict[str, Any]:
     procs = max(1, min(procs, concurrency))
     have_proc = Path("/proc/self/stat").exists() and server_pid is not None
@@ -246,7 +307,7 @@ def measure(
     per = [codes[i::procs] for i in range(procs)]
     threads = max(1, concurrency // procs)
     with mp.get_context("spawn").Pool(procs) as pool:
-        results = pool.map(_worker, [(base, eid, chunk, threads) for chunk in per])
+        results = pool.map(_worker, [(base, eid, chunk, threads, http) for chunk in per])
     # From the first flow started to the last one finished (process start-up excluded).
     wall = max(r[1] for r in results) - min(r[0] for r in results)
     lat = sorted(x for r in results for x in r[2])
@@ -304,6 +365,8 @@ def run(
     levels: tuple[int, ...] = (4, 16, 32),
     databases: tuple[str, ...] = ("sqlite", "postgresql"),
     procs: int = 2,
+    workers: int = 2,
+    http: str = "stdlib",
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for db in databases:
@@ -322,16 +385,19 @@ def run(
         total = voters_per_level * len(levels) + 8
         t0 = time.perf_counter()
         eid, codes = setup_election(url, base, total)
-        print_fn(f"[{db}] set up {total} voters in {time.perf_counter() - t0:.1f} s")
-        proc = start_server(url, port)
+        print_fn(
+            f"[{db}] set up {total} voters in {time.perf_counter() - t0:.1f} s; server workers "
+            f"{workers}, load generator {procs} processes over {http}"
+        )
+        proc = start_server(url, port, workers)
         try:
             # warm-up: each worker process loads keys and caches (not measured)
-            measure(base, eid, codes[:8], 2, 2)
+            measure(base, eid, codes[:8], 2, 2, http=http)
             pos = 8
             for c in levels:
                 chunk = codes[pos : pos + voters_per_level]
                 pos += voters_per_level
-                r = measure(base, eid, chunk, c, procs, proc.pid) | {"db": db}
+                r = measure(base, eid, chunk, c, procs, proc.pid, http) | {"db": db}
                 out.append(r)
                 cpu = r.get("cpu_ms_per_flow")
                 if cpu and db == "sqlite":
@@ -360,12 +426,21 @@ def main() -> None:
     p.add_argument("--levels", default="4,16,32")
     p.add_argument("--db", default="sqlite,postgresql")
     p.add_argument("--procs", type=int, default=2, help="load generator processes")
+    p.add_argument("--workers", type=int, default=2, help="server worker processes")
+    p.add_argument(
+        "--http",
+        choices=("stdlib", "httpx"),
+        default="stdlib",
+        help="the SDK's HTTP transport in the load generator (see StdlibHTTP)",
+    )
     a = p.parse_args()
     res = run(
         voters_per_level=a.voters,
         levels=tuple(int(x) for x in a.levels.split(",")),
         databases=tuple(a.db.split(",")),
         procs=a.procs,
+        workers=a.workers,
+        http=a.http,
     )
     print(json.dumps(res, indent=1))
 
