@@ -59,9 +59,14 @@ def settings_of(election: Election) -> ElectionSettings:
 
 
 def get_election(session: Session, election_id: str, *, for_update: bool = False) -> Election:
+    """The election; with `for_update`, under its row lock until commit. The lock is FOR NO KEY
+    UPDATE on PostgreSQL (nothing ever changes an election's key): it excludes every other
+    holder, the log's appends included (api.log.group_commit), but not the KEY SHARE locks that
+    other transactions' inserts of child rows take through their foreign keys, so a holder and
+    such an insert never wait for each other (SQLite: the database's write lock)."""
     stmt = select(Election).where(Election.id == election_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     election = session.exec(stmt).first()
     if election is None:
         raise ProblemError(NOT_FOUND, "no such election")
