@@ -117,3 +117,49 @@ def test_concurrent_casts_with_one_credential_and_seq_keep_exactly_one(app, clie
     cred.seq = 1
     check = sdk.check_receipt(ok[0].model_dump())
     assert check["in_log"] and check["consistent"]
+
+
+def test_two_processes_batches_issue_and_cast_at_once_without_deadlock(
+    app, client, make_election, settings
+):
+    """Two server processes run group commits of one election at the same time (here: a second
+    app with an engine of its own, so a batch queue of its own). Each batch's claims and seq
+    rows take KEY SHARE locks on the election row through their foreign keys before the batch
+    takes the election's lock; with a plain FOR UPDATE two such batches deadlocked."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    n = 24
+    ve = voting_election(app, make_election, n_voters=n)
+    other = create_app(settings)
+    try:
+        with TestClient(other, raise_server_exceptions=False) as client2:
+            sdks = [StembusClient(http=client), StembusClient(http=client2)]
+            for s in sdks:
+                s.keys(ve.id)
+            codes = list(ve.codes.values())
+            barrier = threading.Barrier(8)
+            errors: list[BaseException] = []
+
+            def run(i: int) -> None:
+                sdk = sdks[i % 2]
+                barrier.wait()
+                for code in codes[i::8]:
+                    try:
+                        cred, _ = sdk.vote(ve.id, code, {"q1": ["yes"]})
+                        sdk.revote(cred, {"q1": ["no"]})
+                    except BaseException as e:  # noqa: BLE001 - asserted below
+                        errors.append(e)
+
+            threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    finally:
+        other.state.engine.dispose()
+    assert errors == []
+    log = ve.e.log()
+    assert sum(1 for x in log if x["type"] == "issuance") == n
+    assert sum(1 for x in log if x["type"] == "ballot") == 2 * n
