@@ -23,6 +23,22 @@ code) or, for the operator, from `stembus operator token`.
 """
 
 
+# The order of the documentation's sections (the order of routes is the routers' order in
+# api.routes, which puts the voter's hot paths first).
+TAGS = [
+    {"name": "elections", "description": "Create elections and move them through their phases"},
+    {"name": "auth", "description": "Log in with an access code; the committee and trustees"},
+    {"name": "roll", "description": "The voter roll, objections, invitations"},
+    {"name": "nominations", "description": "The nomination campaign (anonymous nominators)"},
+    {"name": "lists", "description": "Candidate lists: unions, free lists, consent, validation"},
+    {"name": "voting", "description": "Keys, credentials (blind signatures), ballots, turnout"},
+    {"name": "log", "description": "The public Merkle log: entries, checkpoints, proofs, receipts"},
+    {"name": "tally", "description": "Trustee shares, the tally, results and the record"},
+    {"name": "health", "description": "Liveness, readiness and metrics"},
+    {"name": "problems", "description": "Every RFC 9457 problem type the API answers with"},
+]
+
+
 def _operation_id(route: APIRoute) -> str:
     tag = route.tags[0] if route.tags else "default"
     return f"{tag}-{route.name}"
@@ -56,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Stembus",
         version="1.0.0",
         description=DESCRIPTION,
+        openapi_tags=TAGS,
         generate_unique_id_function=_operation_id,
         openapi_url="/openapi.json",
         docs_url="/docs",
