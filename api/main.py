@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
+from fastapi.telemetry import TelemetryConfig
 
 from api import health, problems
 from api.db import make_engine
@@ -37,6 +38,9 @@ TAGS = [
     {"name": "health", "description": "Liveness, readiness and metrics"},
     {"name": "problems", "description": "Every RFC 9457 problem type the API answers with"},
 ]
+
+
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -73,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        # Prometheus metrics are always on (/metrics); OpenTelemetry only when asked for.
+        telemetry=None if settings.opentelemetry else _NO_TELEMETRY,
         generate_unique_id_function=_operation_id,
         openapi_url="/openapi.json",
         docs_url="/docs",

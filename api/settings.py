@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_sender: str = "stembus@localhost"
     log_level: str = "INFO"
+    opentelemetry: bool = Field(
+        default=False,
+        description="FastAPI's native OpenTelemetry traces, metrics and logs, to the globally "
+        "configured providers (off: no per-request provider lookups)",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -116,3 +116,17 @@ def test_docker_compose_and_image_match_the_app():
     assert "HEALTHCHECK" in dockerfile and "/readyz" in dockerfile
     assert "stembus" in dockerfile and "serve" in dockerfile
     assert "EXPOSE 8000" in dockerfile
+
+
+def test_opentelemetry_off_by_default_and_on_when_asked(settings):
+    from api.main import create_app
+
+    off = create_app(settings)
+    on = create_app(settings.model_copy(update={"opentelemetry": True}))
+    try:
+        # FastAPI keeps its resolved telemetry configuration here (no public accessor).
+        assert not any(off._telemetry[k] for k in ("tracing", "metrics", "logs"))
+        assert all(on._telemetry[k] for k in ("tracing", "metrics", "logs"))
+    finally:
+        off.state.engine.dispose()
+        on.state.engine.dispose()
