@@ -52,6 +52,8 @@ def seat_chart(seats: list[tuple[str, str]], title: str) -> str:
             points.append((angle, 150 + 130 * r * math.cos(angle), 150 - 130 * r * math.sin(angle)))
     points.sort(key=lambda p: -p[0])
     dot = 11 if total <= 15 else 9
+    if total == 1:  # one seat: one larger dot just above the number, not at the arc's top
+        points, dot = [(math.pi / 2, 150.0, 105.0)], 24
     circles = "".join(
         f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{dot}" fill="{colour}"><title>{_e(label)}</title>'
         "</circle>"
