@@ -24,16 +24,23 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
+READS_ONLY = "stembus_reads_only"  # execution option: see reads_in_autocommit
+
 
 def reads_in_autocommit(session: Session) -> None:
-    """On PostgreSQL, run this session's next reads outside a transaction. Under READ COMMITTED
-    (the default) every statement of a transaction takes its own snapshot anyway, so a read-only
-    transaction adds only the BEGIN and COMMIT round trips (and the request's commit hand-off).
+    """Run this session's next reads outside a transaction, each statement on its own snapshot.
+    On PostgreSQL under READ COMMITTED (the default) every statement of a transaction takes its
+    own snapshot anyway, so a read-only transaction adds only the BEGIN and COMMIT round trips
+    (and the request's commit hand-off). On SQLite every transaction is BEGIN IMMEDIATE and takes
+    the writer turn (below), so reads in a transaction would wait for, and hold up, every writer
+    of every process; outside one they run beside the writer (WAL).
+
     Call before the session's first statement; `session.commit()` ends the mode, and the next
-    statement begins an ordinary transaction (the pool restores the isolation level). SQLite:
-    nothing changes."""
+    statement begins an ordinary transaction (the pool restores the isolation level)."""
     if session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    else:
+        session.connection(execution_options={READS_ONLY: True})
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -63,6 +70,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
+            if conn.get_execution_options().get(READS_ONLY):
+                return  # no BEGIN: the driver runs each read on its own (autocommit)
             conn.connection.dbapi_connection.take_writer_turn()
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 

@@ -1,4 +1,4 @@
-"""Group commit of log appends on PostgreSQL: several requests' appends in one transaction.
+"""Group commit of log appends: several requests' appends in one transaction.
 
 Appends to an election's log are serialised by the election's row lock, held until COMMIT
 (api.log.service). One append per transaction means one WAL flush and ~8 round trips per entry
@@ -37,9 +37,9 @@ ever given for a committed append. The leader runs the batch in its own request'
 (after ending that session's read-only transaction); followers have released their connection
 before queuing, so a full pool cannot deadlock.
 
-On SQLite there is one writer for the whole database and commits do not fsync (WAL,
-synchronous=NORMAL), so nothing is gained: jobs run directly in the caller's transaction and the
-caller commits, as before.
+On SQLite the same holds with the database's one writer turn (api.db) in place of the row
+lock: a batch takes the turn once for its jobs instead of once per request, and holds it for the
+batch's statements only, not for a whole request.
 """
 
 from __future__ import annotations
@@ -96,10 +96,6 @@ def _queue(session: Session, election_id: str) -> _Queue:
     return q
 
 
-def batching(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def submit(
     session: Session,
     election_id: str,
@@ -108,15 +104,13 @@ def submit(
     refuse_closed: Callable[[str], ProblemError],
 ) -> Any:
     """Run `work` then `after` under the election's lock with an append in between; return
-    `after`'s result once committed (PostgreSQL) or in the caller's transaction (SQLite).
+    `after`'s result once committed.
 
     `refuse_closed(status)` makes the error for a job whose election is no longer in `voting`.
+    The caller's session must hold no writes of its own: it is committed first (its reads end,
+    and its connection, or on SQLite its writer turn, is released while we wait).
     """
     job = Job(work, after)
-    if not batching(session):
-        _run(session, election_id, [job], refuse_closed, commit=False)
-        return _outcome(job)
-    # Release this request's connection while we wait: its transaction only read.
     session.commit()
     q = _queue(session, election_id)
     with q.guard:

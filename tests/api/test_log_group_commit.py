@@ -1,7 +1,6 @@
-"""Group commit of log appends (api.log.group_commit): on PostgreSQL the casts and issuances of
-one process that queue while another batch holds the election's lock are appended in one
-transaction. Forced here by holding the queue's mutex until every thread has queued; on SQLite
-the same calls run one by one in the caller's transaction (and the same assertions hold)."""
+"""Group commit of log appends (api.log.group_commit): the casts and issuances of one process
+that queue while another batch holds the election's lock are appended in one transaction.
+Forced here by holding the queue's mutex until every thread has queued."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlmodel import Session
 
 from api.log import group_commit
@@ -23,10 +21,9 @@ from tests.api.test_voting_support import voting_election
 
 
 def _together(app: Any, election_id: str, calls: list[Callable[[Session], Any]]) -> list[Any]:
-    """Run each call in its own thread and session; on PostgreSQL all of them in one batch."""
+    """Run each call in its own thread and session, all of them in one batch."""
     out: list[Any] = [None] * len(calls)
     with Session(app.state.engine, info={"settings": app.state.settings}) as probe:
-        batching = group_commit.batching(probe)
         queue = group_commit._queue(probe, election_id)
 
     def run(i: int) -> None:
@@ -39,19 +36,16 @@ def _together(app: Any, election_id: str, calls: list[Callable[[Session], Any]])
                 out[i] = e
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    if batching:
-        queue.mutex.acquire()  # as if another batch held the lock: everyone queues
+    queue.mutex.acquire()  # as if another batch held the lock: everyone queues
     try:
         for t in threads:
             t.start()
-        if batching:
-            deadline = time.monotonic() + 30
-            while len(queue.pending) < len(calls):
-                assert time.monotonic() < deadline, "the threads did not queue"
-                time.sleep(0.01)
+        deadline = time.monotonic() + 30
+        while len(queue.pending) < len(calls):
+            assert time.monotonic() < deadline, "the threads did not queue"
+            time.sleep(0.01)
     finally:
-        if batching:
-            queue.mutex.release()
+        queue.mutex.release()
     for t in threads:
         t.join()
     return out
@@ -152,9 +146,6 @@ def test_concurrent_issuance_and_casts_share_a_batch(app, client, make_election)
 
 def test_an_unexpected_failure_in_a_batch_fails_only_its_own_job(app, make_election):
     ve = voting_election(app, make_election, n_voters=1)
-    with Session(app.state.engine, info={"settings": app.state.settings}) as probe:
-        if not group_commit.batching(probe):
-            pytest.skip("no batching on SQLite: a failure is simply the caller's")
 
     def job(i: int) -> Callable[[Session], Any]:
         def work(s: Session) -> dict[str, Any]:
