@@ -5,6 +5,11 @@ check of PROTOCOL.md "What a verifier checks" (rules.record.verify_record) with 
 the exit status is 0 only if every check passed. `verify-receipt` checks a cast receipt: against
 a record file (the receipt's ballot is in the final log), or against the server (the receipt's
 checkpoint is consistent with the latest one, RFC 9162 consistency proof).
+
+``--workers N`` bounds the worker processes that verify signatures and decrypt ballots (default:
+one per CPU; 1: none, everything in this process), for a shared machine or CI; the verdicts are
+the same for every N. It applies wherever a whole record is verified: `verify`, and
+`verify-receipt --record`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from rules.record import CHECKS, Receipt, Report, verify_receipt, verify_record
+from rules.record_parallel import default_workers
 
 console = Console(stderr=True)
 out = Console()
@@ -71,7 +77,25 @@ def print_report(report: Report) -> None:
         out.print(f"[bold red]NOT VERIFIED[/]: {sum(report.failure_counts.values())} failure(s)")
 
 
-def run_verify(path: Path, log_key: str | None, receipts: list[Receipt]) -> Report:
+def _check_workers(value: int | None) -> int | None:
+    """Refuse 0 or fewer workers before any work: the library would quietly read that as 1."""
+    if value is not None and value < 1:
+        raise typer.BadParameter(
+            f"{value} workers: give 1 or more (1 runs everything in this process, "
+            f"without worker processes; the default is one per CPU, {default_workers()} here)"
+        )
+    return value
+
+
+_WORKERS_HELP = (
+    "processes that verify signatures and decrypt ballots (default: one per CPU); 1 = none, "
+    "everything runs in this process. The verdicts are the same for any number."
+)
+
+
+def run_verify(
+    path: Path, log_key: str | None, receipts: list[Receipt], workers: int | None = None
+) -> Report:
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -87,7 +111,7 @@ def run_verify(path: Path, log_key: str | None, receipts: list[Receipt]) -> Repo
                 tasks[phase] = progress.add_task(phase, total=total)
             progress.update(tasks[phase], completed=done, total=total)
 
-        return verify_record(path, log_key=log_key, receipts=receipts, progress=cb)
+        return verify_record(path, log_key=log_key, receipts=receipts, progress=cb, workers=workers)
 
 
 def register(app: typer.Typer) -> None:
@@ -97,8 +121,15 @@ def register(app: typer.Typer) -> None:
         log_key: Annotated[str | None, typer.Option(help="pin the expected log key")] = None,
         receipt: Annotated[list[Path] | None, typer.Option(help="also check a receipt")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+        workers: Annotated[
+            int | None,
+            typer.Option(help=_WORKERS_HELP, callback=_check_workers, show_default=False),
+        ] = None,
     ) -> None:
-        """Verify a whole election record: every check of PROTOCOL.md, non-zero exit on failure."""
+        """Verify a whole election record: every check of PROTOCOL.md, non-zero exit on failure.
+
+        Use --workers 1 on a shared machine or in CI (default: one worker process per CPU).
+        """
         receipts = [Receipt.parse(p.read_text()) for p in receipt or []]
         with tempfile.TemporaryDirectory() as tmp:
             if record.startswith(("http://", "https://")):
@@ -107,7 +138,7 @@ def register(app: typer.Typer) -> None:
                 download(_record_url(record), path)
             else:
                 path = Path(record)
-            report = run_verify(path, log_key, receipts)
+            report = run_verify(path, log_key, receipts, workers)
         if as_json:
             print(json.dumps(report.to_dict(), indent=2))
         else:
@@ -120,14 +151,27 @@ def register(app: typer.Typer) -> None:
         url: Annotated[str | None, typer.Option(help="Stembus server base URL")] = None,
         record: Annotated[Path | None, typer.Option(help="an election record file")] = None,
         log_key: Annotated[str | None, typer.Option(help="pin the expected log key")] = None,
+        workers: Annotated[
+            int | None,
+            typer.Option(
+                help="with --record only (the whole record is verified): " + _WORKERS_HELP,
+                callback=_check_workers,
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
-        """Check that your ballot's receipt is in the log and the log was not rewritten since."""
+        """Check that your ballot's receipt is in the log and the log was not rewritten since.
+
+        With --record the whole record is verified too, in --workers processes.
+
+        Against a server (--url) only the receipt's proofs are checked: --workers does not apply.
+        """
         raw = receipt_file.read_text()
         rec = Receipt.parse(raw)
         data = json.loads(raw) if raw.lstrip().startswith("{") else {}
         eid = rec.election or data.get("election")
         if record is not None:
-            report = run_verify(record, log_key, [rec])
+            report = run_verify(record, log_key, [rec], workers)
             bad = [f for f in report.failures if f.check == "receipt"]
             if bad or not report.passed.get("receipt"):
                 why = "; ".join(str(f) for f in bad) or "receipt not checked"

@@ -42,7 +42,9 @@ Speed (100,000 ballots: ~210,000 entries and as many signed checkpoints): pass 1
 sequential walk over the lines, but worker processes (:mod:`rules.record_parallel`, ``workers``,
 default one per CPU) verify the checkpoint notes, ballot and issuer signatures of the chunks
 ahead of it; the walk uses a worker's verdict only for exactly the key, message and signature it
-would verify itself, and verifies anything else in-process. Entry lines are checked canonical
+would verify itself, and verifies anything else in-process. In pass 2 the same number of workers
+decrypt and validate the final ballots in chunks, and the results are counted in log order, so
+the recomputed result does not depend on how the work was split. Entry lines are checked canonical
 with ``json.dumps`` where that provably equals RFC 8785 (ASCII, no floats or big integers), and a
 ballot's signing bytes are cut from its canonical bytes instead of canonicalising it twice.
 """
@@ -65,10 +67,19 @@ from rules.record_parallel import (
     ballot_signing_bytes,
     default_workers,
     ed25519_verify,
+    pooled_opening,
     prefetch,
     rsa_ident,
 )
-from rules.tally import ElectionLog, TallyError, compute_result
+from rules.tally import (
+    BallotOpener,
+    ElectionLog,
+    OpenBallots,
+    Opened,
+    TallyError,
+    compute_result,
+    open_sequentially,
+)
 
 __all__ = [
     "CHECKS",
@@ -886,7 +897,9 @@ class _Verifier:
 
     # --- pass 2 --------------------------------------------------------------------------------
 
-    def pass2(self, lines: Iterable[bytes]) -> None:
+    def pass2(self, lines: Iterable[bytes], open_ballots: OpenBallots = open_sequentially) -> None:
+        """Check 5. ``open_ballots`` decrypts and validates the final ballots, in this process or
+        in workers (:func:`rules.record_parallel.pooled_opening`); the result is the same."""
         r = self.r
         log = self.log
         if log.closed_index is None:
@@ -905,10 +918,10 @@ class _Verifier:
                 log.result_index,
             )
             return
-        total = log.ballot_entries
+        phase = "pass 2: decrypt and recount"
+        total = len(log.latest)  # the final ballots, one per credential
 
         def ballots() -> Iterator[tuple[int, dict[str, Any]]]:
-            done = 0
             for raw in lines:
                 if not raw.startswith(b'{"entry":{') or b'"type":"ballot"' not in raw:
                     continue
@@ -916,18 +929,28 @@ class _Verifier:
                 e = obj["entry"]
                 if e.get("type") != "ballot":
                     continue
-                done += 1
-                if self.progress and done % 1000 == 0:
-                    self.progress("pass 2: decrypt and recount", done, total)
                 yield obj["index"], e
 
+        def counted(
+            opener: BallotOpener, finals: Iterable[tuple[int, dict[str, Any]]]
+        ) -> Iterator[Opened]:
+            # Progress counts ballots as their results come back (workers read ahead of them).
+            done = 0
+            for opened in open_ballots(opener, finals):
+                done += 1
+                if self.progress and done % 1000 == 0:
+                    self.progress(phase, done, total)
+                yield opened
+
         try:
-            recomputed = compute_result(log, self.private_key, ballots(), self.lot_checkpoint)
+            recomputed = compute_result(
+                log, self.private_key, ballots(), self.lot_checkpoint, open_ballots=counted
+            )
         except (TallyError, ValueError) as exc:
             r.fail("result", f"cannot recompute the result: {exc}", log.result_index)
             return
         if self.progress:
-            self.progress("pass 2: decrypt and recount", total, total)
+            self.progress(phase, total, total)
         r.result_checked = True
         if canonical_json(recomputed) == canonical_json(log.result):
             r.passed["result"] += 1
@@ -974,8 +997,9 @@ def verify_record(
     ``log_key`` pins the expected log key (otherwise the record's header is trusted for it and
     the report's caller should compare it with one obtained independently). ``progress`` is
     called as ``progress(phase, done, total)``. ``workers`` processes (default: one per CPU)
-    verify the signatures of the chunks ahead of pass 1 (:mod:`rules.record_parallel`); with
-    0 or 1 everything runs in this process.
+    verify the signatures of the chunks ahead of pass 1 and decrypt and validate the final
+    ballots of pass 2 (:mod:`rules.record_parallel`); with 0 or 1 no process is started and
+    everything runs in this one. The report is the same for every number of workers.
     """
     report = Report()
     verdicts = Verdicts()
@@ -999,7 +1023,7 @@ def verify_record(
                     rec.index,
                 )
         report.receipts_checked = len(v.receipts)
-        v.pass2(opener())
+        v.pass2(opener(), pooled_opening(n_workers) if n_workers > 1 else open_sequentially)
     except _Abort as exc:
         report.fail("format", str(exc))
     except OSError as exc:

@@ -18,7 +18,17 @@ accepted is decided by the same inputs as without them (barring a SHA-256 collis
 Memory stays bounded: at most ``ahead`` chunks are in flight, and the verdict table of a chunk
 is dropped when the verifier moves on to the next one.
 
-The worker function and its caches are module level, so the pool works with the ``fork``
+Pass 2 (check 5: decrypt every final ballot and recount) is spread the same way by
+:func:`pooled_opening`, an :data:`rules.tally.OpenBallots`: the final ballots, slimmed to their
+group and ciphertext, go to the workers in chunks of ``PASS2_CHUNK``, at most ``ahead`` chunks in
+flight; each worker opens them with the same :class:`rules.tally.BallotOpener` code as the
+sequential path and the results are handed back strictly in log order. The tally only ever sees
+that ordered stream, so the result (counts, invalid ballots and their order, lot draws) does not
+depend on the number of workers or on which finished first. A chunk whose worker failed for any
+reason is opened again in this process, so a genuine error (a ballot that makes opening raise)
+surfaces at the same ballot, with the same exception, as without workers.
+
+The worker functions and their caches are module level, so the pool works with the ``fork``
 start method (used on Linux) as well as ``spawn``/``forkserver`` (elsewhere).
 """
 
@@ -29,7 +39,7 @@ import json
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from typing import Any
@@ -42,15 +52,19 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from crypto import blindrsa, note
 from crypto.canonical import EncodingError, b64d
 from crypto.credential import entry_signing_bytes
+from rules.tally import BallotOpener, OpenBallots, Opened
 
 __all__ = [
     "CHUNK_LINES",
+    "PASS2_CHUNK",
     "Verdicts",
     "ballot_signing_bytes",
     "checkpoint_digest",
     "open_checkpoint",
     "default_workers",
     "ed25519_digest",
+    "open_chunk",
+    "pooled_opening",
     "prefetch",
     "rsa_digest",
     "rsa_ident",
@@ -58,10 +72,14 @@ __all__ = [
 ]
 
 CHUNK_LINES = 2000
+# Final ballots per pass-2 task: ~0.1 ms each to open, so a task is tens of milliseconds of work
+# against well under a millisecond of sending it.
+PASS2_CHUNK = 500
 _TYPE_BALLOT_END = b',"type":"ballot"}'
 
 
 def default_workers() -> int:
+    """One worker per CPU: the verifier is CPU-bound (signatures, HPKE)."""
     return os.cpu_count() or 1
 
 
@@ -362,3 +380,97 @@ def prefetch(
     finally:
         verdicts.current = {}
         ex.shutdown(wait=True, cancel_futures=True)
+
+
+# --------------------------------------------------------------------------------- pass 2
+
+_opener: BallotOpener | None = None
+
+
+def _set_opener(opener: BallotOpener) -> None:
+    """Pool initializer: the key, ballot size and definitions are sent once per worker."""
+    global _opener
+    _opener = opener
+
+
+def open_chunk(items: list[tuple[int, dict[str, Any]]]) -> list[Opened]:
+    """Worker: open the final ballots of one chunk, in order (:meth:`BallotOpener.open`)."""
+    assert _opener is not None, "the pool initializer sets the opener"
+    return [_opener.open(index, entry) for index, entry in items]
+
+
+def pooled_opening(
+    workers: int, *, chunk: int | None = None, ahead: int | None = None
+) -> OpenBallots:
+    """An :data:`rules.tally.OpenBallots` that opens the final ballots in ``workers`` processes.
+
+    Reads ``finals`` lazily, keeps at most ``ahead`` chunks (default ``2 * workers + 2``) of
+    ``chunk`` ballots (default ``PASS2_CHUNK``) in flight and yields the results in the order of
+    ``finals``. Anything ``finals`` raises (the tally's own checks, an unreadable record) comes
+    out of the iteration as it would without workers; the pool is shut down however the
+    iteration ends. Without a pool (it cannot be started) everything is opened in this process.
+    """
+
+    def run(opener: BallotOpener, finals: Iterable[tuple[int, dict[str, Any]]]) -> Iterator[Opened]:
+        it = iter(finals)
+        n = chunk or PASS2_CHUNK
+        depth = ahead if ahead is not None else 2 * workers + 2
+        try:
+            ex = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=_context(),
+                initializer=_set_opener,
+                initargs=(opener,),
+            )
+        except (OSError, ValueError, NotImplementedError):
+            for index, entry in it:
+                yield opener.open(index, entry)
+            return
+        # (chunk, its future, or what reading ``finals`` raised after the chunk before it)
+        pending: deque[
+            tuple[list[tuple[int, dict[str, Any]]], Future[list[Opened]] | None, Exception | None]
+        ] = deque()
+        done_reading = False
+
+        def submit() -> None:
+            nonlocal done_reading
+            if done_reading:
+                return
+            items: list[tuple[int, dict[str, Any]]] = []
+            error: Exception | None = None
+            try:
+                for index, entry in islice(it, n):
+                    items.append((index, BallotOpener.slim(entry)))
+            except Exception as exc:  # noqa: BLE001 - raised in order, after the ballots before it
+                error = exc
+            if len(items) < n:
+                done_reading = True
+            if items:
+                try:
+                    fut: Future[list[Opened]] = ex.submit(open_chunk, items)
+                except Exception:  # noqa: BLE001 - a broken pool: this chunk is opened here
+                    fut = Future()
+                    fut.set_exception(RuntimeError("the pool is broken"))
+                pending.append((items, fut, None))
+            if error is not None:
+                pending.append(([], None, error))
+
+        try:
+            while len(pending) < depth and not done_reading:
+                submit()
+            while pending:
+                items, fut, error = pending.popleft()
+                if error is not None:
+                    raise error
+                assert fut is not None
+                try:
+                    opened = fut.result()
+                except Exception:  # noqa: BLE001 - redone here: same results, same errors
+                    opened = [opener.open(index, entry) for index, entry in items]
+                del items
+                submit()
+                yield from opened
+        finally:
+            ex.shutdown(wait=True, cancel_futures=True)
+
+    return run

@@ -14,7 +14,9 @@ ciphertexts (a 100,000-ballot election is never held in memory):
    credential (HPKE with the reconstructed key, :mod:`crypto.sealing`), unpads and validates it
    (:func:`rules.ballot.validate_ballot`) and aggregates identical ballots per group into a
    counter; then counts each kiesgroep (:func:`rules.counting.count_works_council_group`) or the
-   consultation (:func:`rules.counting.count_consultation`).
+   consultation (:func:`rules.counting.count_consultation`). Opening is the costly part, so who
+   does it is a parameter (:data:`OpenBallots`): the server opens in-process, the verifier may
+   use worker processes; the counting only ever sees the results in log order.
 
 The lot (PROTOCOL.md "Tally"; :mod:`rules.lot`) is seeded with the root hash of the **lot
 checkpoint**: the first signed checkpoint (lowest tree size) whose size is greater than the index
@@ -39,7 +41,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,10 +53,14 @@ from rules.lot import Lot
 
 __all__ = [
     "RESULT_VERSION",
+    "BallotOpener",
     "ElectionLog",
+    "OpenBallots",
+    "Opened",
     "TallyError",
     "compute_result",
     "open_ballot_entry",
+    "open_sequentially",
 ]
 
 RESULT_VERSION = 1
@@ -217,17 +223,68 @@ def open_ballot_entry(
     return ok, reason, obj.get("selections") if ok else None
 
 
+# What opening one final ballot gives: (index, group, valid, reason, RFC 8785 bytes of the
+# selections — ``null`` for an invalid ballot). Plain data, so it can come back from a worker.
+Opened = tuple[int, str, bool, str | None, bytes]
+
+
+@dataclass(frozen=True)
+class BallotOpener:
+    """Everything opening a final ballot needs, and nothing else: the reconstructed key, the
+    election id, the ballot size and the definitions by group. Plain, picklable data, so a
+    worker process (the verifier's pass 2, :mod:`rules.record_parallel`) can hold one and open
+    ballots exactly as :func:`compute_result` does in-process."""
+
+    private_key: bytes
+    election_id: str
+    ballot_size: int
+    definitions: dict[str, Any]
+
+    # The members of a ballot entry that opening reads; :meth:`slim` keeps only these, so a
+    # worker is sent the ciphertext and the group, not the signatures and credential.
+    MEMBERS = ("group", "ciphertext")
+
+    @classmethod
+    def slim(cls, entry: dict[str, Any]) -> dict[str, Any]:
+        return {k: entry[k] for k in cls.MEMBERS if k in entry}
+
+    def open(self, index: int, entry: dict[str, Any]) -> Opened:
+        """Decrypt, unpad and validate one final ballot (its group has a definition)."""
+        group = str(entry.get("group"))
+        ok, reason, selections = open_ballot_entry(
+            self.private_key, self.election_id, self.ballot_size, entry, self.definitions[group]
+        )
+        return index, group, ok, reason, canonical_json(selections)
+
+
+# How the final ballots are opened: given the opener and the final ballots ``(index, entry)`` in
+# log order, one :data:`Opened` per ballot, in the same order. :func:`open_sequentially` in this
+# process; the verifier may spread the work over processes (rules.record_parallel).
+OpenBallots = Callable[[BallotOpener, Iterable[tuple[int, dict[str, Any]]]], Iterable[Opened]]
+
+
+def open_sequentially(
+    opener: BallotOpener, finals: Iterable[tuple[int, dict[str, Any]]]
+) -> Iterator[Opened]:
+    for index, entry in finals:
+        yield opener.open(index, entry)
+
+
 def compute_result(
     log: ElectionLog,
     private_key: bytes,
     ballots: Iterable[tuple[int, dict[str, Any]]],
     lot_checkpoint: tuple[int, bytes],
+    *,
+    open_ballots: OpenBallots = open_sequentially,
 ) -> dict[str, Any]:
     """Pass 2: the ``result`` entry body from the final ballots.
 
     ``ballots`` yields ``(index, entry)`` for the ballot entries in log order (other entries are
     skipped, so the whole log may be passed). ``lot_checkpoint`` is ``(size, root hash)`` of the
-    lot checkpoint (module docstring).
+    lot checkpoint (module docstring). ``open_ballots`` decrypts and validates the final
+    ballots (:data:`OpenBallots`); however it splits the work, it must return exactly what
+    :func:`open_sequentially` returns, in log order — the counting below depends only on that.
     """
     log.check_ready()
     assert log.election_id is not None
@@ -243,17 +300,21 @@ def compute_result(
     # distinct (valid, reason, selections) triples, not by the number of ballots.
     tallies: dict[str, Counter[tuple[bool, str | None, bytes]]] = {g: Counter() for g in by_group}
     invalid: list[dict[str, Any]] = []
-    for index, entry in ballots:
-        if index not in final or entry.get("type") != "ballot":
-            continue
-        group = str(entry.get("group"))
-        definition = by_group.get(group)
-        if definition is None:
-            raise TallyError(f"ballot at index {index} is for unknown group {group!r}")
-        ok, reason, selections = open_ballot_entry(private_key, eid, ballot_size, entry, definition)
+
+    def finals() -> Iterator[tuple[int, dict[str, Any]]]:
+        for index, entry in ballots:
+            if index not in final or entry.get("type") != "ballot":
+                continue
+            group = str(entry.get("group"))
+            if group not in by_group:
+                raise TallyError(f"ballot at index {index} is for unknown group {group!r}")
+            yield index, entry
+
+    opener = BallotOpener(private_key, eid, ballot_size, by_group)
+    for index, group, ok, reason, selections in open_ballots(opener, finals()):
         if not ok:
             invalid.append({"index": index, "group": group, "reason": reason})
-        tallies[group][(ok, reason, canonical_json(selections))] += 1
+        tallies[group][(ok, reason, selections)] += 1
 
     lot = Lot(root)
     groups_out: list[dict[str, Any]] = []

@@ -80,3 +80,38 @@ def test_verify_receipt_against_a_record(tmp_path: Path) -> None:
     rf.write_text(json.dumps(dict(receipt, entry_hash="11" * 32)))
     r = runner.invoke(app, ["verify-receipt", str(rf), "--record", str(s.path)])
     assert r.exit_code == 1 and "NOT VERIFIED" in r.output
+
+
+def test_verify_workers_option(tmp_path: Path) -> None:
+    """--workers 1 (no worker processes) and --workers 2 give the same report, passing or not
+    (a dishonest server's changed result is found by the recount either way); 0 or fewer workers
+    are refused before any work, with a message that says what to give."""
+    voters = {"productie": 12, "kantoor": 9}
+    s = build(tmp_path / "r.jsonl", voters=voters, invalid_every=4)
+    bad = build(tmp_path / "bad.jsonl", voters=voters, invalid_every=4, malicious="wrong_result")
+    for record, code in ((s.path, 0), (bad.path, 1)):
+        reports = []
+        for workers in ("1", "2"):
+            r = runner.invoke(app, ["verify", str(record), "--json", "--workers", workers])
+            assert r.exit_code == code, r.output
+            reports.append(json.loads(r.output))
+        assert reports[0] == reports[1]
+        assert reports[0]["result_checked"] is True
+    assert {f["check"] for f in reports[0]["failures"]} == {"result"}
+    for workers in ("0", "-3"):
+        r = runner.invoke(app, ["verify", str(s.path), "--workers", workers])
+        assert r.exit_code == 2
+        assert "--workers" in r.output and "give 1 or more" in r.output
+        assert "VERIFIED" not in r.output
+    r = runner.invoke(app, ["verify", "--help"])
+    assert "--workers" in r.output
+
+
+def test_verify_receipt_with_a_record_takes_workers(tmp_path: Path) -> None:
+    s = build(tmp_path / "r.jsonl", voters={"productie": 10, "kantoor": 5})
+    rf = tmp_path / "receipt.json"
+    rf.write_text(json.dumps(receipt_from_record(s.path, s.receipts[0]["index"])))
+    r = runner.invoke(app, ["verify-receipt", str(rf), "--record", str(s.path), "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["verify-receipt", str(rf), "--record", str(s.path), "--workers", "0"])
+    assert r.exit_code == 2 and "give 1 or more" in r.output

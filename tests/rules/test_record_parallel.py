@@ -1,7 +1,8 @@
 """The verifier's fast paths (rules.record_parallel, the json.dumps canonical check, signing bytes
 cut from the entry): the same report with and without worker processes, for honest and tampered
 records, chunk boundaries anywhere; verdicts only count for exactly the inputs they were computed
-for; a line that is not RFC 8785 canonical is still found."""
+for; a line that is not RFC 8785 canonical is still found; pass 2 (decrypt and recount) gives
+byte-identical results and the same errors whether the ballots are opened here or in workers."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ import pytest
 
 import rules.record_parallel as rp
 from benchmarks.synthetic_election import Synthetic, build
-from crypto import blindrsa, note
-from crypto.canonical import b64d, canonical_json
+from crypto import blindrsa, merkle, note
+from crypto.canonical import b64d, b64e, canonical_json
 from crypto.credential import entry_signing_bytes
 from rules.record import Report, checkpoint_line, entry_line, verify_record
+from rules.tally import ElectionLog, OpenBallots, TallyError, compute_result, open_sequentially
 
 VOTERS = {"productie": 30, "kantoor": 20}
 
@@ -47,12 +49,13 @@ def _entry_pos(lines: list[bytes], type_: str, nth: int = 0) -> tuple[int, int]:
 
 
 def _all_ways(path: Path, monkeypatch: pytest.MonkeyPatch, **kw: object) -> Report:
-    """Verify in this process, with 2 workers and with 2 workers on 7-line chunks (so chunk
-    boundaries fall everywhere, also between the keys entry and the ballots); the three reports
-    must be identical."""
-    sequential = verify_record(path, workers=0, **kw)  # type: ignore[arg-type]
+    """Verify in this process (1 worker: none started), with 2 workers and with 2 workers on
+    7-line chunks in pass 1 and 7-ballot chunks in pass 2 (so chunk boundaries fall everywhere,
+    also between the keys entry and the ballots); the three reports must be identical."""
+    sequential = verify_record(path, workers=1, **kw)  # type: ignore[arg-type]
     pooled = verify_record(path, workers=2, **kw)  # type: ignore[arg-type]
     monkeypatch.setattr(rp, "CHUNK_LINES", 7)
+    monkeypatch.setattr(rp, "PASS2_CHUNK", 7)
     chunked = verify_record(path, workers=2, **kw)  # type: ignore[arg-type]
     monkeypatch.undo()
     assert pooled.to_dict() == sequential.to_dict()
@@ -233,3 +236,154 @@ def test_verdicts_count_only_for_exactly_their_inputs(honest: Synthetic) -> None
     assert v.checkpoint(honest.log_key, origin, cp_text) is None
     forged = v.checkpoint(other_key, origin, cp_text)
     assert isinstance(forged, str)  # that key did not sign it: the NoteError text
+
+
+# --------------------------------------------------------------------------------- pass 2
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Synthetic:
+    """Revotes, blank and invalid ballots in both kiesgroepen: the order of the invalid ballots
+    and the superseded ballots matter to the result."""
+    return build(
+        tmp_path_factory.mktemp("par2") / "mixed.jsonl",
+        voters={"productie": 45, "kantoor": 35},
+        seed=11,
+        revote_every=4,
+        invalid_every=6,
+        blank_every=5,
+        abstain_every=9,
+    )
+
+
+def _tally_input(path: Path) -> tuple[ElectionLog, list[tuple[int, dict[str, object]]]]:
+    log = ElectionLog()
+    ballots = []
+    for raw in _lines(path):
+        obj = json.loads(raw)
+        if "entry" in obj:
+            if obj["entry"]["type"] in ("decryption_key", "result"):
+                break
+            log.add(obj["index"], obj["entry"])
+            if obj["entry"]["type"] == "ballot":
+                ballots.append((obj["index"], obj["entry"]))
+    return log, ballots
+
+
+def test_pass2_result_is_byte_identical_however_the_ballots_are_opened(mixed: Synthetic) -> None:
+    """The recomputed result entry itself (counts, seats, invalid ballots in log order, lot
+    draws) is the same bytes in-process, with 2 workers, and with 1-ballot and 7-ballot chunks
+    that finish in any order — and it is the published one."""
+    log, ballots = _tally_input(mixed.path)
+    lot_cp = (log.closed_index + 1, bytes(range(32)))  # type: ignore[operator]
+
+    def result(open_ballots: OpenBallots) -> bytes:
+        return canonical_json(
+            compute_result(
+                log, mixed.sealing_private, iter(ballots), lot_cp, open_ballots=open_ballots
+            )
+        )
+
+    here = result(open_sequentially)
+    assert result(rp.pooled_opening(2)) == here
+    assert result(rp.pooled_opening(2, chunk=7)) == here
+    assert result(rp.pooled_opening(2, chunk=1, ahead=3)) == here
+    r = json.loads(here)
+    assert len(r["invalid_ballots"]) >= 5 and r["ballots"]["superseded"] >= 10
+    assert [b["index"] for b in r["invalid_ballots"]] == sorted(
+        b["index"] for b in r["invalid_ballots"]
+    )
+    # and the whole verification agrees with the published result either way
+    assert mixed.result is not None
+    for workers in (1, 2):
+        report = verify_record(mixed.path, log_key=mixed.log_key, workers=workers)
+        assert report.ok and report.result_checked, [str(f) for f in report.failures]
+
+
+def _resigned(s: Synthetic, lines: list[bytes]) -> list[bytes]:
+    """The lines with every checkpoint signed again over the entries as they now are — what a
+    dishonest server holding the log key can publish (so pass 2 still runs)."""
+    tree = merkle.RootBuilder()
+    out = []
+    for raw in lines:
+        obj = json.loads(raw)
+        if "entry" in obj:
+            tree.add(merkle.leaf_hash(canonical_json(obj["entry"])))
+        elif "checkpoint" in obj:
+            cp = note.Checkpoint(s.origin, tree.size, tree.root())
+            raw = checkpoint_line(note.sign_checkpoint(cp, s.signer))
+        out.append(raw)
+    return out
+
+
+def test_pass2_a_tampered_ciphertext_is_reported_alike(
+    mixed: Synthetic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A final ballot's ciphertext replaced (same length) under re-signed checkpoints: the same
+    failures, at the same entries, with 1 and 2 workers and any chunking."""
+    lines = _lines(mixed.path)
+    log, _ = _tally_input(mixed.path)
+    finals = log.final_indices()
+    pos, obj = next(
+        (p, o)
+        for p, o in enumerate(map(json.loads, lines))
+        if o.get("index") in finals and o["entry"]["group"] == "kantoor"
+    )
+    index = obj["index"]
+    ct = b64d(obj["entry"]["ciphertext"])
+    obj["entry"]["ciphertext"] = b64e(ct[:40] + bytes([ct[40] ^ 1]) + ct[41:])
+    lines[pos] = entry_line(index, canonical_json(obj["entry"]))
+    lines = _resigned(mixed, lines)
+    report = _all_ways(_write(tmp_path, lines), monkeypatch, log_key=mixed.log_key)
+    assert set(report.failure_counts) == {"ballot-signature", "result"}
+    assert report.first("ballot-signature").index == index  # type: ignore[union-attr]
+    result = report.first("result")
+    assert result is not None and result.index == _entry_pos(lines, "result")[1]
+    assert "published result differs" in result.message
+    assert report.result_checked
+
+    # the recount alone: the ballot becomes invalid, at its place in the list, however opened
+    log, ballots = _tally_input(_write(tmp_path, lines))
+    lot_cp = (log.closed_index + 1, bytes(32))  # type: ignore[operator]
+    results = [
+        compute_result(log, mixed.sealing_private, iter(ballots), lot_cp, open_ballots=how)
+        for how in (open_sequentially, rp.pooled_opening(2, chunk=3))
+    ]
+    assert canonical_json(results[0]) == canonical_json(results[1])
+    assert {"index": index, "group": "kantoor", "reason": "does not decrypt"} in results[0][
+        "invalid_ballots"
+    ]
+
+
+def test_pass2_errors_surface_at_the_same_ballot(mixed: Synthetic) -> None:
+    """A final ballot for a group without a definition stops the tally with the same error,
+    although the workers had already been sent the ballots after it."""
+    log, ballots = _tally_input(mixed.path)
+    finals = [i for i, _ in ballots if i in log.final_indices()]
+    odd = finals[len(finals) // 2]
+    ballots = [(i, dict(e, group="nergens") if i == odd else e) for i, e in ballots]
+    lot_cp = (log.closed_index + 1, bytes(32))  # type: ignore[operator]
+    messages = []
+    for how in (open_sequentially, rp.pooled_opening(2, chunk=2, ahead=20)):
+        with pytest.raises(TallyError) as exc:
+            compute_result(log, mixed.sealing_private, iter(ballots), lot_cp, open_ballots=how)
+        messages.append(str(exc.value))
+    assert messages[0] == messages[1] == f"ballot at index {odd} is for unknown group 'nergens'"
+
+
+def _failing_initializer(opener: object) -> None:
+    raise RuntimeError("this worker cannot start")
+
+
+def test_pass2_chunks_a_worker_failed_on_are_opened_here(
+    mixed: Synthetic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers that die (here: at start-up) cost time, never a different result."""
+    log, ballots = _tally_input(mixed.path)
+    lot_cp = (log.closed_index + 1, bytes(32))  # type: ignore[operator]
+    here = compute_result(log, mixed.sealing_private, iter(ballots), lot_cp)
+    monkeypatch.setattr(rp, "_set_opener", _failing_initializer)
+    broken = compute_result(
+        log, mixed.sealing_private, iter(ballots), lot_cp, open_ballots=rp.pooled_opening(2)
+    )
+    assert canonical_json(broken) == canonical_json(here)
