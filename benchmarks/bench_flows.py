@@ -120,6 +120,29 @@ def setup_election(url: str, base: str, voters: int) -> tuple[str, list[str]]:
     return eid, codes
 
 
+def machine_reference(seconds: float = 0.5) -> dict[str, float]:
+    """How fast this machine is right now, to compare figures taken on different VMs: OpenSSL's
+    RSA-2048 PSS signature (ms/op, C) and a fixed loop of Python bytecode (ms per million
+    iterations). Two VMs of this project measured 0.21 ms and 0.39 ms for the signature, and
+    flows/s and CPU per flow moved with it (docs/performance.md)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pss = padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48)
+    n, t0 = 0, time.process_time()
+    while time.process_time() - t0 < seconds:
+        key.sign(b"stembus", pss, hashes.SHA384())
+        n += 1
+    rsa_ms = 1000 * (time.process_time() - t0) / n
+    t0 = time.process_time()
+    acc = 0
+    for i in range(2_000_000):
+        acc += i & 7
+    py_ms = 1000 * (time.process_time() - t0) / 2
+    return {"openssl_rsa2048_sign_ms": rsa_ms, "python_ms_per_million_loops": py_ms}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -369,6 +392,11 @@ def run(
     http: str = "stdlib",
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
+    ref = machine_reference()
+    print_fn(
+        f"machine: OpenSSL RSA-2048 sign {ref['openssl_rsa2048_sign_ms']:.3f} ms, Python "
+        f"{ref['python_ms_per_million_loops']:.0f} ms per million loops (compare runs by these)"
+    )
     for db in databases:
         cleanup: Callable[[], None] = lambda: None  # noqa: E731
         if db == "sqlite":
@@ -398,6 +426,7 @@ def run(
                 chunk = codes[pos : pos + voters_per_level]
                 pos += voters_per_level
                 r = measure(base, eid, chunk, c, procs, proc.pid, http) | {"db": db}
+                r["machine"] = ref
                 out.append(r)
                 cpu = r.get("cpu_ms_per_flow")
                 if cpu and db == "sqlite":
