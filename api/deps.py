@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from api.auth.tokens import Principal, TokenError, decode_token
+from api.db import READS_ONLY
 from api.problems import FORBIDDEN, UNAUTHENTICATED, ProblemError
 from api.settings import Settings
 
@@ -47,13 +48,24 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
         if session.in_transaction():  # else nothing to commit: no hand-off at all
-            await _off_loop(session.commit)
+            if _reads_only(session):
+                session.commit()  # no I/O: only hands the connection back to the pool
+            else:
+                await _off_loop(session.commit)
     except BaseException:
         if session.in_transaction():
             await _off_loop(session.rollback)
         raise
     finally:
         session.close()  # no I/O left: the transaction ended above
+
+
+def _reads_only(session: Session) -> bool:
+    """The session's transaction is api.db.reads_in_autocommit's: its statements committed as
+    they ran, so its commit sends nothing to the database (a write after the mode ended runs in
+    an ordinary transaction, on a connection without these options)."""
+    options = session.connection().get_execution_options()
+    return options.get("isolation_level") == "AUTOCOMMIT" or bool(options.get(READS_ONLY))
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    app.add_middleware(problems.TooLargeAsProblem)
     app.add_middleware(health.MetricsMiddleware)
 
     from api.routes import include_routers

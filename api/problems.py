@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("stembus.errors")
@@ -189,12 +190,49 @@ def install(app: FastAPI) -> None:
         if ptype is None:
             generic = ProblemType(f"http-{exc.status_code}", exc.status_code, "HTTP error", "")
             return problem_response(generic, str(exc.detail), instance=request.url.path)
-        return problem_response(ptype, instance=request.url.path)
+        detail = "the request body is too large" if ptype is TOO_LARGE else None
+        return problem_response(ptype, detail, instance=request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(INTERNAL, instance=request.url.path)
+
+
+class TooLargeAsProblem:
+    """FastAPI's request body limit (`max_body_size`, api.routes) answers its 413 in plain
+    text, from below the exception handlers; this answers the problem document instead."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        replaced = False
+
+        async def send_problem(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # the plain-text body of the replaced answer
+            if (
+                message["type"] == "http.response.start"
+                and message["status"] == 413
+                and not any(
+                    k == b"content-type" and v.startswith(PROBLEM_JSON.encode())
+                    for k, v in message.get("headers", ())
+                )
+            ):
+                replaced = True
+                answer = problem_response(
+                    TOO_LARGE, "the request body is too large", instance=scope["path"]
+                )
+                await answer(scope, receive, send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_problem)
 
 
 router = APIRouter(tags=["problems"])

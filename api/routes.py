@@ -13,6 +13,12 @@ from api.roll.endpoints import router as roll_router
 from api.tally.endpoints import router as tally_router
 from api.voting.endpoints import router as voting_router
 
+# Every request body is bounded while it is received (FastAPI's max_body_size: a 413 as soon
+# as Content-Length or the bytes so far exceed it, before anything is parsed; api.problems words
+# it as a problem). Routes that need another bound declare it: the roll import 20 MB, a ballot
+# 96 KiB. The bound is on the routes, not the app, so the 413 passes api.problems' middleware.
+MAX_BODY = 1024 * 1024
+
 
 def include_routers(app: FastAPI, prefix: str) -> None:
     # FastAPI tries the routers in this order on every request, matching each route's pattern
@@ -28,4 +34,4 @@ def include_routers(app: FastAPI, prefix: str) -> None:
         nominations_router,
         tally_router,
     ):
-        app.include_router(router, prefix=prefix)
+        app.include_router(router, prefix=prefix, max_body_size=MAX_BODY)

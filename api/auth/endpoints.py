@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api.auth import service
 from api.auth.tokens import Principal
+from api.bounds import RowId
 from api.db import reads_in_autocommit
 from api.deps import CommitteeOrOperatorDep, SessionDep, SettingsDep, require
 from api.elections.service import get_election
@@ -138,7 +139,7 @@ def list_members(election_id: str, session: SessionDep, who: CommitteeOrOperator
 )
 def regenerate_code(
     election_id: str,
-    member_id: int,
+    member_id: RowId,
     session: SessionDep,
     settings: SettingsDep,
     who: CommitteeOrOperatorDep,

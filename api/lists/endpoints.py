@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, status
 
 from api.auth.tokens import Principal
+from api.bounds import RowId
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep, require
 from api.elections.service import get_election
 from api.lists import publication, service
@@ -85,7 +86,7 @@ def list_submitters(election_id: str, session: SessionDep, who: CommitteeDep) ->
 )
 def regenerate_submitter_code(
     election_id: str,
-    submitter_id: int,
+    submitter_id: RowId,
     session: SessionDep,
     settings: SettingsDep,
     who: CommitteeDep,
@@ -173,7 +174,7 @@ def list_lists(election_id: str, session: SessionDep, who: ReaderDep) -> ListLis
     responses=problem_responses(*AUTH, NOT_FOUND, NOT_ON_ROLL),
     summary="One list with its candidates, their consent and any problems",
 )
-def get_list(election_id: str, list_id: int, session: SessionDep, who: ReaderDep) -> ListOut:
+def get_list(election_id: str, list_id: RowId, session: SessionDep, who: ReaderDep) -> ListOut:
     get_election(session, election_id)
     return _list_out(session, service.get_list(session, election_id, list_id, who))
 
@@ -188,7 +189,7 @@ def get_list(election_id: str, list_id: int, session: SessionDep, who: ReaderDep
     "a draft again.",
 )
 def set_candidates(
-    election_id: str, list_id: int, body: CandidatesIn, session: SessionDep, who: OwnerDep
+    election_id: str, list_id: RowId, body: CandidatesIn, session: SessionDep, who: OwnerDep
 ) -> ListOut:
     election = get_election(session, election_id, for_update=True)
     lst = service.get_list(session, election_id, list_id, who, for_update=True)
@@ -201,7 +202,7 @@ def set_candidates(
     responses=problem_responses(*AUTH, NOT_FOUND, service.LIST_NOT_VALID, *LIST_ERRORS),
     summary="Submit your list to the committee, within the submission window",
 )
-def submit_list(election_id: str, list_id: int, session: SessionDep, who: OwnerDep) -> ListOut:
+def submit_list(election_id: str, list_id: RowId, session: SessionDep, who: OwnerDep) -> ListOut:
     election = get_election(session, election_id, for_update=True)
     lst = service.get_list(session, election_id, list_id, who, for_update=True)
     return _list_out(session, service.submit(session, election, lst))
@@ -216,7 +217,7 @@ def submit_list(election_id: str, list_id: int, session: SessionDep, who: OwnerD
     summary="Accept or reject a submitted list (committee); a rejection needs a reason",
 )
 def validate_list(
-    election_id: str, list_id: int, body: ValidationIn, session: SessionDep, who: CommitteeDep
+    election_id: str, list_id: RowId, body: ValidationIn, session: SessionDep, who: CommitteeDep
 ) -> ListOut:
     election = get_election(session, election_id, for_update=True)
     lst = service.get_list(session, election_id, list_id, who, for_update=True)
@@ -256,7 +257,7 @@ def my_candidacies(election_id: str, session: SessionDep, who: VoterDep) -> Cand
     summary="Consent to (or decline) your candidacy on a list (voter); at most one list",
 )
 def consent(
-    election_id: str, candidate_id: int, body: ConsentIn, session: SessionDep, who: VoterDep
+    election_id: str, candidate_id: RowId, body: ConsentIn, session: SessionDep, who: VoterDep
 ) -> CandidacyOut:
     election = get_election(session, election_id, for_update=True)
     v = current_voter(session, who, election_id)

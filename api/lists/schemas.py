@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from api.bounds import RowIdField
+
 
 class SubmitterIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -47,7 +49,7 @@ class ListIn(BaseModel):
 class CandidatesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    voter_ids: list[int] = Field(max_length=100, description="in list order, first = 1")
+    voter_ids: list[RowIdField] = Field(max_length=100, description="in list order, first = 1")
 
 
 class CandidateOut(BaseModel):

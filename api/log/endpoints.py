@@ -7,10 +7,11 @@ import base64
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
+from api.bounds import MAX_INT
 from api.deps import SessionDep
 from api.elections.service import get_election
 from api.log import receipts, service, tree
@@ -67,7 +68,7 @@ class EntryPage(BaseModel):
 def read_entries(
     election_id: str,
     session: SessionDep,
-    start: Annotated[int, Query(ge=0)] = 0,
+    start: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EntryPage:
     election = get_election(session, election_id)
@@ -109,7 +110,9 @@ def latest_checkpoint(election_id: str, session: SessionDep) -> CheckpointOut:
     responses=problem_responses(NOT_FOUND, NO_CHECKPOINT),
     summary="The signed checkpoint of the log at a given size",
 )
-def checkpoint_at(election_id: str, size: int, session: SessionDep) -> CheckpointOut:
+def checkpoint_at(
+    election_id: str, size: Annotated[int, Path(ge=0, le=MAX_INT)], session: SessionDep
+) -> CheckpointOut:
     get_election(session, election_id)
     cp = tree.checkpoint_at(session, election_id, size)
     if cp is None:
@@ -166,12 +169,14 @@ def _tree_size(session: SessionDep, election_id: str, size: int | None) -> int:
 def inclusion_proof(
     election_id: str,
     session: SessionDep,
-    index: Annotated[int | None, Query(ge=0, description="the entry's index")] = None,
+    index: Annotated[int | None, Query(ge=0, le=MAX_INT, description="the entry's index")] = None,
     entry_hash: Annotated[
         str | None,
         Query(pattern="^[0-9a-f]{64}$", description="hex leaf hash, instead of the index"),
     ] = None,
-    size: Annotated[int | None, Query(ge=1, description="tree size; default latest")] = None,
+    size: Annotated[
+        int | None, Query(ge=1, le=MAX_INT, description="tree size; default latest")
+    ] = None,
 ) -> InclusionProofOut:
     n = _tree_size(session, election_id, size)
     if (index is None) == (entry_hash is None):
@@ -207,8 +212,10 @@ def inclusion_proof(
 def consistency_proof(
     election_id: str,
     session: SessionDep,
-    old: Annotated[int, Query(alias="from", ge=1, description="the older size")],
-    new: Annotated[int | None, Query(alias="to", ge=1, description="default: latest")] = None,
+    old: Annotated[int, Query(alias="from", ge=1, le=MAX_INT, description="the older size")],
+    new: Annotated[
+        int | None, Query(alias="to", ge=1, le=MAX_INT, description="default: latest")
+    ] = None,
 ) -> ConsistencyProofOut:
     n = _tree_size(session, election_id, new)
     if old > n:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.bounds import MAX_INT
+
 HEX32 = "^[0-9a-f]{64}$"
 
 
@@ -52,7 +54,7 @@ class ReceiptCheckIn(BaseModel):
 
     entry_hash: str = Field(pattern=HEX32)
     tlog_proof: str | None = Field(default=None, max_length=65536)
-    index: int | None = Field(default=None, ge=0)
+    index: int | None = Field(default=None, ge=0, le=MAX_INT)
     checkpoint: str | None = Field(default=None, max_length=16384)
     inclusion_proof: list[str] | None = Field(default=None, max_length=128)
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.auth.tokens import Principal
+from api.bounds import RowId
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep, require
 from api.elections.service import get_election
 from api.nominations import service
@@ -133,7 +134,7 @@ def ranking(election_id: str, session: SessionDep, who: CommitteeDep) -> Ranking
     summary="Record that the committee approached a nominee (committee)",
 )
 def approached(
-    election_id: str, voter_id: int, session: SessionDep, who: CommitteeDep
+    election_id: str, voter_id: RowId, session: SessionDep, who: CommitteeDep
 ) -> NomineeState:
     election = get_election(session, election_id, for_update=True)
     row = service.mark_approached(session, election, voter_id)

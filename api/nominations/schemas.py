@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.bounds import RowIdField
+
 
 class Colleague(BaseModel):
     """Only what is needed to pick a person: no e-mail address, no employee number."""
@@ -22,7 +24,7 @@ class ColleagueList(BaseModel):
 class NominationIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    nominee_id: int
+    nominee_id: RowIdField
     motivation: str | None = Field(default=None, max_length=500)
 
 

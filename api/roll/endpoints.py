@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.auth.codes import pseudonym
+from api.bounds import MAX_INT, RowId
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep
 from api.elections.service import get_election
 from api.problems import (
@@ -111,6 +112,7 @@ async def _read_body(request: Request) -> bytes:
         service.ROLL_PHASE,
     ),
     openapi_extra=_IMPORT_BODY,
+    max_body_size=importer.MAX_BYTES,
     summary="Import or re-import the whole roll (committee): a diff, applied unless dry_run",
     description="All or nothing: a roll with any bad row imports nothing and the problem lists "
     "every bad row. A re-import replaces the roll: voters missing from the new file leave the "
@@ -180,7 +182,7 @@ def list_voters(
     who: CommitteeDep,
     kiesgroep: str | None = None,
     q: Annotated[str | None, Query(max_length=100, description="name or employee number")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> VoterPage:
     get_election(session, election_id)
@@ -204,7 +206,7 @@ def _detail(election, v: Voter) -> VoterDetail:  # type: ignore[no-untyped-def]
     summary="One voter with the reasons for their eligibility (committee)",
 )
 def get_voter(
-    election_id: str, voter_id: int, session: SessionDep, who: CommitteeDep
+    election_id: str, voter_id: RowId, session: SessionDep, who: CommitteeDep
 ) -> VoterDetail:
     election = get_election(session, election_id)
     return _detail(election, service.get_voter(session, election_id, voter_id))
@@ -217,7 +219,7 @@ def get_voter(
     summary="Override a voter's eligibility with a reason (committee); both null clears it",
 )
 def override(
-    election_id: str, voter_id: int, body: OverrideIn, session: SessionDep, who: CommitteeDep
+    election_id: str, voter_id: RowId, body: OverrideIn, session: SessionDep, who: CommitteeDep
 ) -> VoterDetail:
     election = get_election(session, election_id, for_update=True)
     v = service.get_voter(session, election_id, voter_id)
@@ -286,7 +288,7 @@ def list_objections(
     summary="Resolve an objection with a note the voter sees (committee)",
 )
 def resolve_objection(
-    election_id: str, objection_id: int, body: ResolveIn, session: SessionDep, who: CommitteeDep
+    election_id: str, objection_id: RowId, body: ResolveIn, session: SessionDep, who: CommitteeDep
 ) -> CommitteeObjectionOut:
     get_election(session, election_id)
     o, v = service.resolve_objection(session, election_id, objection_id, body.resolution)
@@ -413,7 +415,7 @@ def send_invitations(
     summary="Regenerate one voter's access code (committee); the old one stops working",
 )
 def regenerate_code(
-    election_id: str, voter_id: int, session: SessionDep, settings: SettingsDep, who: CommitteeDep
+    election_id: str, voter_id: RowId, session: SessionDep, settings: SettingsDep, who: CommitteeDep
 ) -> CodeOut:
     get_election(session, election_id)
     v = service.get_voter(session, election_id, voter_id)

@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.bounds import RowIdField
+
 
 class GroupCounts(BaseModel):
     voters: int
@@ -140,7 +142,7 @@ class Registration(BaseModel):
 class InvitationSelection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    voter_ids: list[int] | None = Field(
+    voter_ids: list[RowIdField] | None = Field(
         default=None, max_length=200_000, description="these voters; null: every voter"
     )
     without_code_only: bool = Field(

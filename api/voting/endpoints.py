@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, status
 
 from api.db import reads_in_autocommit
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep
@@ -131,17 +131,12 @@ def credential_status(
     )
 
 
-async def _limit_body(request: Request) -> None:  # async: no thread hand-off for a header
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BALLOT_BODY):
-        raise ProblemError(TOO_LARGE, f"a ballot is at most {MAX_BALLOT_BODY} bytes")
-
-
 @router.post(
     "/ballots",
     status_code=status.HTTP_201_CREATED,
     response_model=CastOut,
-    dependencies=[Depends(_limit_body)],
+    # Bounded while received, declared or chunked: a 413 problem before anything is parsed.
+    max_body_size=MAX_BALLOT_BODY,
     responses=problem_responses(
         NOT_FOUND,
         TOO_LARGE,
