@@ -113,7 +113,7 @@ def issue_credential(
 @router.get(
     "/voting/credential",
     response_model=CredentialStatus,
-    responses=problem_responses(*AUTH, NOT_FOUND, issuance.NOT_ELIGIBLE),
+    responses=problem_responses(*AUTH, NOT_FOUND),  # not eligible: `may_vote` false
     summary="Your credential status: issued?, your pseudonym and kiesgroep (voter)",
 )
 def credential_status(
