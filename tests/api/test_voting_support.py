@@ -33,6 +33,14 @@ CONSULTATION = {
         },
     ],
 }
+# A consultation held in two kiesgroepen: an issuer key for each.
+TWO_GROUPS = {
+    **CONSULTATION,
+    "kiesgroepen": [
+        {"id": "productie", "name": "Productie"},
+        {"id": "kantoor", "name": "Kantoor"},
+    ],
+}
 HEADER = ["employee_number", "name", "email", "kiesgroep", "employment_start", "agency_worker"]
 
 
@@ -66,6 +74,16 @@ def roll_csv(n: int, group: str = "all", start: int = 1) -> bytes:
     return out.getvalue().encode()
 
 
+def roll_csv_groups(sizes: dict[str, int]) -> bytes:
+    """A roll with `sizes[group]` voters per kiesgroep, numbered V00001… in the given order."""
+    rows: list[bytes] = []
+    start = 1
+    for group, n in sizes.items():
+        rows.extend(roll_csv(n, group, start).splitlines(keepends=True)[1:])
+        start += n
+    return roll_csv(0) + b"".join(rows)
+
+
 def ensure_questions_published(app: Any, e: ElectionFixture) -> None:
     """The lists domain writes `questions_published` when a consultation enters
     lists_published (docs/log-entries.md). Until that hook exists in this tree, stand in for it
@@ -90,11 +108,14 @@ def voting_election(
     n_voters: int = 4,
     settings: dict[str, Any] | None = None,
     open_voting: bool = True,
+    roll: bytes | None = None,
 ) -> VotingElection:
+    """`roll` replaces the default roll of `n_voters` in kiesgroep `all` (n_voters must count
+    its rows)."""
     e: ElectionFixture = make_election(settings or CONSULTATION)
     r = e.client.post(
         e.url("/roll/import"),
-        content=roll_csv(n_voters),
+        content=roll if roll is not None else roll_csv(n_voters),
         headers={**e.committee, "Content-Type": "text/csv"},
     )
     assert r.status_code == 200, r.text
