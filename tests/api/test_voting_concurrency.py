@@ -1,23 +1,36 @@
 """Races against the real database (SQLite or PostgreSQL), with threads and separate sessions:
-one credential per voter, and one ballot per (credential, seq)."""
+one credential per voter, and one ballot per (credential, seq).
+
+Threads through one app queue behind that process's group commit (api.log.group_commit), so
+their jobs run one after another; only two apps with an engine each (two server processes)
+make two transactions race at the database, where the atomic statements (the claim's
+INSERT … ON CONFLICT, the conditional seq upsert) must decide."""
 
 from __future__ import annotations
 
+import json
+import os
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from api.auth.tokens import Principal
 from api.elections.service import get_election
+from api.main import create_app
 from api.problems import ProblemError
 from api.voting import casting, issuance
 from api.voting.models import BallotSeq, CredentialIssuance
-from cli.client import StembusClient, ballot_entry
-from crypto import blindrsa
-from crypto.canonical import b64d, b64e
+from cli.client import StembusClient, ballot_entry, verify_receipt
+from crypto import blindrsa, merkle
+from crypto.canonical import b64d, b64e, canonical_json
 from tests.api.test_voting_support import voting_election
+from tests.conftest import bearer
 
 THREADS = 8
 
@@ -163,3 +176,164 @@ def test_two_processes_batches_issue_and_cast_at_once_without_deadlock(
     log = ve.e.log()
     assert sum(1 for x in log if x["type"] == "issuance") == n
     assert sum(1 for x in log if x["type"] == "ballot") == 2 * n
+
+
+# Rounds of a two-process race: each round is one pair of requests released by one barrier.
+ROUNDS = 8
+
+
+@contextmanager
+def _second_process(settings) -> Iterator[TestClient]:
+    """Another server process: a second app with an engine (pool, group-commit queue) of its
+    own, on the same database."""
+    other = create_app(settings)
+    try:
+        with TestClient(other, raise_server_exceptions=False) as c:
+            yield c
+    finally:
+        other.state.engine.dispose()
+
+
+def _at_once(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run the calls in threads released together by a barrier; their results or errors."""
+    barrier = threading.Barrier(len(calls))
+    out: list[Any] = [None] * len(calls)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            out[i] = calls[i]()
+        except BaseException as e:  # noqa: BLE001 - reported by the caller's assertions
+            out[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def _summary(answers: list[Any]) -> list[Any]:
+    """For an assertion message: each answer's status and problem type (or its error)."""
+    return [
+        a
+        if isinstance(a, BaseException)
+        else (a.status_code, _problem_type(a) if a.status_code >= 400 else "ok")
+        for a in answers
+    ]
+
+
+def _problem_type(r: Any) -> str:
+    return str(r.json().get("type")) if r.headers["content-type"].endswith("json") else r.text
+
+
+def test_one_voter_issued_at_once_through_two_processes_gets_one_credential(
+    app, client, make_election, settings
+):
+    """PROTOCOL.md "Issuance" step 3 across processes: the same voter's credential requested
+    by two server processes at once. With the same blinded_msg both get the one blind_sig;
+    with different ones exactly one is signed and the other refused. Either way: one
+    credential row and one issuance entry per voter."""
+    ve = voting_election(app, make_election, n_voters=ROUNDS)
+    sdk = StembusClient(http=client)
+    pub = sdk.keys(ve.id).issuer_public("all")
+    url = ve.e.url("/voting/credential")
+    expected: dict[str, tuple[bytes, bytes]] = {}  # pseudonym -> (blinded_msg, blind_sig)
+    with _second_process(settings) as client2:
+        for rnd, code in enumerate(ve.codes.values()):
+            token = sdk.login(ve.id, code)
+            same = rnd % 2 == 0
+            msgs = [blindrsa.prepare(os.urandom(32)) for _ in range(2)]
+            blinded = [blindrsa.blind(pub, m) for m in msgs]
+            if same:
+                msgs[1], blinded[1] = msgs[0], blinded[0]
+            calls = [
+                partial(c.post, url, json={"blinded_msg": b64e(b[0])}, headers=bearer(token))
+                for c, b in zip((client, client2), blinded, strict=True)
+            ]
+            answers = _at_once(calls)
+            detail = f"round {rnd} (same msg: {same}): {_summary(answers)}"
+            assert not any(isinstance(a, BaseException) for a in answers), detail
+            statuses = [a.status_code for a in answers]
+            if same:
+                assert statuses == [200, 200], detail
+                assert answers[0].json() == answers[1].json(), detail
+                w = 0
+            else:
+                assert sorted(statuses) == [200, 409], detail
+                w = statuses.index(200)
+                assert _problem_type(answers[1 - w]) == "/problems/credential-already-issued"
+            got = answers[w].json()
+            sig = b64d(got["blind_sig"])
+            # the blind signature is over the winner's message: it finalizes to a valid
+            # RSASSA-PSS signature (raises otherwise)
+            blindrsa.finalize(pub, msgs[w], sig, blinded[w][1])
+            expected[got["pseudonym"]] = (blinded[w][0], sig)
+            # a retry of either request after the race gets the same answer as before
+            for c, b in zip((client, client2), blinded, strict=True):
+                again = c.post(url, json={"blinded_msg": b64e(b[0])}, headers=bearer(token))
+                if b[0] == blinded[w][0]:
+                    assert again.status_code == 200 and again.json() == got
+                else:
+                    assert again.status_code == 409, again.text
+    assert len(expected) == ROUNDS
+    with Session(app.state.engine) as s:
+        rows = s.exec(
+            select(CredentialIssuance).where(CredentialIssuance.election_id == ve.id)
+        ).all()
+        stored = sorted((bytes(r.blinded_msg), bytes(r.blind_sig or b"")) for r in rows)
+    assert len(rows) == ROUNDS and len({r.voter_id for r in rows}) == ROUNDS
+    assert stored == sorted(expected.values())
+    issuances = Counter(x["pseudonym"] for x in ve.e.log() if x["type"] == "issuance")
+    assert issuances == Counter(expected.keys())  # one issuance entry per voter, not two
+
+
+def test_one_credential_cast_at_once_through_two_processes_keeps_one_ballot_per_seq(
+    app, client, make_election, settings
+):
+    """PROTOCOL.md "Casting" step 4 across processes: the same credential with the same seq
+    cast by two server processes at once. Exactly one is accepted, the other is refused
+    (409), and the log holds one ballot per (credential, seq). Odd rounds send the identical
+    entry twice, even rounds two different ballots (HPKE is randomized) with that seq."""
+    ve = voting_election(app, make_election, n_voters=1)
+    sdk = StembusClient(http=client)
+    cred = sdk.obtain_credential(ve.id, sdk.login(ve.id, next(iter(ve.codes.values()))))
+    keys = sdk.keys(ve.id)
+    url = ve.e.url("/ballots")
+    winners: list[dict[str, Any]] = []
+    with _second_process(settings) as client2:
+        for seq in range(1, ROUNDS + 1):
+            first = ballot_entry(cred, keys, {"q1": ["yes"]}, seq)
+            second = first if seq % 2 else ballot_entry(cred, keys, {"q1": ["no"]}, seq)
+            calls = [
+                partial(
+                    c.post,
+                    url,
+                    content=json.dumps(entry),
+                    headers={"Content-Type": "application/json"},
+                )
+                for c, entry in ((client, first), (client2, second))
+            ]
+            answers = _at_once(calls)
+            detail = f"seq {seq}: {_summary(answers)}"
+            assert not any(isinstance(a, BaseException) for a in answers), detail
+            statuses = [a.status_code for a in answers]
+            assert sorted(statuses) == [201, 409], detail
+            w = statuses.index(201)
+            assert _problem_type(answers[1 - w]) == "/problems/ballot-seq-not-greater"
+            entry = (first, second)[w]
+            receipt = answers[w].json()
+            verify_receipt(receipt, entry, keys.log_verifier)
+            winners.append(entry)
+    ballots = [x for x in ve.e.log() if x["type"] == "ballot"]
+    assert [b["seq"] for b in ballots] == list(range(1, ROUNDS + 1))
+    assert {b["credential"] for b in ballots} == {cred.credential}
+    assert [merkle.leaf_hash(canonical_json(b)) for b in ballots] == [
+        merkle.leaf_hash(canonical_json(e)) for e in winners
+    ]
+    with Session(app.state.engine) as s:
+        row = s.get(BallotSeq, (ve.id, b64d(cred.credential)))
+        assert row is not None and row.seq == ROUNDS
+    turnout = client.get(ve.e.url("/voting/turnout"), headers=ve.e.committee).json()
+    assert (turnout["credentials_issued"], turnout["voted"]) == (1, 1)
