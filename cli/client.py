@@ -15,7 +15,10 @@ signed by the log key, for exactly the entry that was sent.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -60,6 +63,32 @@ class ElectionKeys:
         return blindrsa.public_key_from_jwk(self.issuer_keys[group])
 
 
+def write_private(path: str | Path, text: str) -> None:
+    """Write a secret file atomically and never readable by others: a temporary file in the same
+    folder, created with mode 0600 (no moment with wider rights), synced, then renamed over
+    ``path`` (os.replace), so a crash leaves the old file or the new one, never half of one."""
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), 0o600)  # exactly 0600 whatever the umask
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX)
+        dfd = os.open(p.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
 @dataclass
 class StoredCredential:
     """Everything needed to (re-)vote with one credential; secret: keep it on the device."""
@@ -74,9 +103,7 @@ class StoredCredential:
     receipts: list[dict[str, Any]] = field(default_factory=list)
 
     def save(self, path: str | Path) -> None:
-        p = Path(path)
-        p.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        p.chmod(0o600)
+        write_private(path, json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> StoredCredential:
