@@ -6,6 +6,17 @@ and the protocol (PROTOCOL.md, docs/client-protocol.md), exactly as a third-part
     cred.save(path)                       # keep it to re-vote, and the receipt to check
     client.revote(StoredCredential.load(path), {"q1": ["no"]})
 
+A lost answer must not lock the voter out. The server issues one credential per voter, ever, and
+returns the same blind signature only for the same ``blinded_msg`` (PROTOCOL.md "Issuance"), so
+a client that may lose the answer keeps the request before sending it::
+
+    pending = client.begin_issuance(election_id, login.group)   # sk_c, input_msg, blinding
+    pending.save(path)                    # secret (0600); on a rerun: load_state(path)
+    cred = client.finish_issuance(pending, login.token)          # repeatable: same blinded_msg
+    cred.save(path)                       # replaces the pending state
+
+(``obtain_credential`` does both steps in memory.)
+
 Pass an ``httpx.Client`` to use another transport (e.g. FastAPI's TestClient over the ASGI app).
 Every answer of the server that the protocol lets the client check is checked: the keys entry is
 in the log under a checkpoint signed by the published log key; the blind signature finalizes to a
@@ -90,6 +101,35 @@ def write_private(path: str | Path, text: str) -> None:
 
 
 @dataclass
+class PendingCredential:
+    """A credential request before its answer (PROTOCOL.md "Issuance" steps 1–2); secret.
+
+    Keep it before sending ``blinded_msg``: if the answer is lost after the server signed,
+    :meth:`StembusClient.finish_issuance` with this same state sends the same ``blinded_msg``,
+    gets the same ``blind_sig`` back and finalizes it with the stored ``inv``. A fresh request
+    would be refused (409 ``credential-already-issued``) forever.
+    """
+
+    election: str
+    group: str
+    secret_key: str  # b64 Ed25519 seed (sk_c)
+    input_msg: str  # b64 RFC 9474 input_msg = msg_prefix ‖ pk_c
+    blinded_msg: str  # b64, what the server blind-signs
+    inv: str  # b64 RFC 9474 blinding inverse: unblinds the answer (secret)
+    pending: bool = True  # marks a saved file as a pending request (see load_state)
+
+    def save(self, path: str | Path) -> None:
+        write_private(path, json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> PendingCredential:
+        state = load_state(path)
+        if not isinstance(state, PendingCredential):
+            raise ValueError(f"{path} holds a credential, not a pending request")
+        return state
+
+
+@dataclass
 class StoredCredential:
     """Everything needed to (re-)vote with one credential; secret: keep it on the device."""
 
@@ -107,7 +147,23 @@ class StoredCredential:
 
     @classmethod
     def load(cls, path: str | Path) -> StoredCredential:
-        return cls(**json.loads(Path(path).read_text()))
+        state = load_state(path)
+        if not isinstance(state, StoredCredential):
+            raise ValueError(
+                f"{path} holds a pending credential request, not a credential: "
+                "finish it with StembusClient.finish_issuance"
+            )
+        return state
+
+
+def load_state(path: str | Path) -> StoredCredential | PendingCredential:
+    """A file written by :meth:`StoredCredential.save` or :meth:`PendingCredential.save`."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} is not a Stembus credential file")
+    if data.get("pending") is True:
+        return PendingCredential(**data)
+    return StoredCredential(**data)
 
 
 def ballot_entry(
@@ -231,37 +287,67 @@ class StembusClient:
     def credential_status(self, election_id: str, token: str) -> dict[str, Any]:
         return self._request("GET", f"/elections/{election_id}/voting/credential", token)
 
-    def obtain_credential(
-        self, election_id: str, token: str, group: str | None = None
-    ) -> StoredCredential:
-        """PROTOCOL.md "Issuance": make sk_c, blind prefix ‖ pk_c, get it signed, finalize."""
+    def begin_issuance(self, election_id: str, group: str) -> PendingCredential:
+        """PROTOCOL.md "Issuance" steps 1–2, offline: make sk_c, prepare and blind prefix ‖ pk_c
+        for the group's issuer key. Save the result before :meth:`finish_issuance` sends it."""
         keys = self.keys(election_id)
-        if group is None:
-            group = str(self.credential_status(election_id, token)["group"])
         if group not in keys.issuer_keys:
             raise ProtocolError(f"no issuer key for kiesgroep {group}")
-        public = keys.issuer_public(group)
         sk = credential.generate_key()
         pk = credential.public_key_bytes(sk)
         input_msg = blindrsa.prepare(pk)  # msg_prefix (32 random bytes) ‖ pk_c
-        blinded, inv = blindrsa.blind(public, input_msg)
-        got = self._request(
-            "POST",
-            f"/elections/{election_id}/voting/credential",
-            token,
-            json={"blinded_msg": b64e(blinded)},
-        )
-        if got["group"] != group:
-            raise ProtocolError("the server signed for another kiesgroep")
-        sig = blindrsa.finalize(public, input_msg, b64d(got["blind_sig"]), inv)
-        return StoredCredential(
+        blinded, inv = blindrsa.blind(keys.issuer_public(group), input_msg)
+        return PendingCredential(
             election=election_id,
             group=group,
             secret_key=b64e(credential.private_key_bytes(sk)),
+            input_msg=b64e(input_msg),
+            blinded_msg=b64e(blinded),
+            inv=b64e(inv),
+        )
+
+    def finish_issuance(self, pending: PendingCredential, token: str) -> StoredCredential:
+        """POST the pending request's ``blinded_msg`` and finalize the answer (steps 2–4).
+
+        Repeatable: after a lost answer, call it again with the same pending state; the server
+        returns the same ``blind_sig`` for the same ``blinded_msg``."""
+        keys = self.keys(pending.election)
+        if pending.group not in keys.issuer_keys:
+            raise ProtocolError(f"no issuer key for kiesgroep {pending.group}")
+        public = keys.issuer_public(pending.group)
+        sk_bytes, input_msg = b64d(pending.secret_key), b64d(pending.input_msg)
+        pk = credential.public_key_bytes(credential.load_private_key(sk_bytes))
+        prefix = input_msg[: blindrsa.PREFIX_LEN]
+        if credential.ballot_input_msg(prefix, input_msg[blindrsa.PREFIX_LEN :]) != prefix + pk:
+            raise ValueError("the pending request's input_msg is not msg_prefix ‖ pk_c")
+        got = self._request(
+            "POST",
+            f"/elections/{pending.election}/voting/credential",
+            token,
+            json={"blinded_msg": pending.blinded_msg},
+        )
+        if got["group"] != pending.group:
+            raise ProtocolError("the server signed for another kiesgroep")
+        sig = blindrsa.finalize(public, input_msg, b64d(got["blind_sig"]), b64d(pending.inv))
+        return StoredCredential(
+            election=pending.election,
+            group=pending.group,
+            secret_key=pending.secret_key,
             credential=b64e(pk),
-            prefix=b64e(input_msg[: blindrsa.PREFIX_LEN]),
+            prefix=b64e(prefix),
             issuer_sig=b64e(sig),
         )
+
+    def obtain_credential(
+        self, election_id: str, token: str, group: str | None = None
+    ) -> StoredCredential:
+        """PROTOCOL.md "Issuance": make sk_c, blind prefix ‖ pk_c, get it signed, finalize.
+
+        Keeps the request in memory only: to survive a lost answer, use
+        :meth:`begin_issuance`, save the pending state, then :meth:`finish_issuance`."""
+        if group is None:
+            group = str(self.credential_status(election_id, token)["group"])
+        return self.finish_issuance(self.begin_issuance(election_id, group), token)
 
     def cast(self, cred: StoredCredential, selections: Any) -> dict[str, Any]:
         """Seal, sign and cast the next ballot (seq + 1); verify and keep the receipt."""

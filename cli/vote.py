@@ -5,8 +5,10 @@
     stembus vote --url ... --election ID --code ... --choose c12        (works council)
 
 The credential (secret) and every receipt are saved to a file (default
-`stembus-<election>-credential.json`); with that file present, `stembus vote` re-votes with the
-saved credential instead of asking for a new one, which the server would refuse anyway.
+`stembus-<election>-credential.json`, mode 0600); with that file present, `stembus vote` re-votes
+with the saved credential instead of asking for a new one, which the server would refuse anyway.
+The credential request is saved there too before it is sent, so a run whose answer was lost
+resumes on the next run with the same request (PROTOCOL.md: same blinded_msg, same blind_sig).
 """
 
 from __future__ import annotations
@@ -52,29 +54,66 @@ def vote(
         float, typer.Option(help="wait a random 0..SECONDS between issuance and casting")
     ] = 0.0,
 ) -> None:
-    """Vote: log in with your code, get an anonymous credential, seal, cast, keep the receipt."""
-    from cli.client import StembusClient, StembusError, StoredCredential
+    """Vote: log in with your code, get an anonymous credential, seal, cast, keep the receipt.
+
+    If the answer to the credential request was lost, run the same command again: the saved
+    request is sent again and the vote completes."""
+    import httpx
+
+    from cli.client import (
+        PendingCredential,
+        ProtocolError,
+        StembusClient,
+        StembusError,
+        StoredCredential,
+        load_state,
+    )
 
     client = StembusClient(url)
     path = state or Path(f"stembus-{election}-credential.json")
+
     try:
         info = client.election(election)
         selections = parse_choices(info, choose or [])
-        if path.exists():
-            cred = StoredCredential.load(path)
-            if cred.election != election:
-                raise typer.BadParameter(f"{path} holds a credential of another election")
+        try:
+            saved = load_state(path) if path.exists() else None
+        except (ValueError, TypeError) as e:
+            raise typer.BadParameter(f"{path} is not a Stembus credential file ({e})") from None
+        if saved is not None and saved.election != election:
+            raise typer.BadParameter(f"{path} holds a credential of another election")
+        if isinstance(saved, StoredCredential):
+            cred = saved
             console.print(f"Re-voting with the saved credential ({path}); seq {cred.seq + 1}")
         else:
             if not code:
-                raise typer.BadParameter("--code is needed for the first vote")
+                why = "to resume the saved credential request" if saved else "for the first vote"
+                raise typer.BadParameter(f"--code is needed {why}")
             token = client.login(election, code)
             status = client.credential_status(election, token)
             console.print(
                 f"Kiesgroep [bold]{status['group']}[/]; your pseudonym in the log: "
                 f"[cyan]{status['pseudonym']}[/]"
             )
-            cred = client.obtain_credential(election, token, status["group"])
+            group = saved.group if isinstance(saved, PendingCredential) else str(status["group"])
+            if isinstance(saved, PendingCredential):
+                pending, resumed = saved, True
+                console.print(
+                    f"[yellow]Resuming the credential request saved in {path}[/]: its answer "
+                    "did not arrive, so the same blinded message is sent again."
+                )
+            else:
+                # Saved before it is sent: if the answer is lost, a rerun sends the same
+                # blinded_msg and gets the same signature (a new one would be refused).
+                pending, resumed = client.begin_issuance(election, group), False
+                pending.save(path)
+            try:
+                cred = client.finish_issuance(pending, token)
+            except StembusError as e:
+                # A refusal by the service itself (4xx problem) means nothing was issued for
+                # this request; anything else (a proxy's 502, say) may follow a commit: keep it.
+                if not resumed and 400 <= e.status < 500 and "/problems/" in e.type:
+                    path.unlink(missing_ok=True)
+                raise
             cred.save(path)  # before casting: losing it would make a re-vote impossible
             console.print("[green]Anonymous credential obtained and verified[/]")
             if delay_max > 0:
@@ -85,6 +124,15 @@ def vote(
         cred.save(path)
     except StembusError as e:
         console.print(f"[red]Refused[/] ({e.status} {e.type}): {e.problem.get('detail', '')}")
+        raise typer.Exit(1) from None
+    except ProtocolError as e:
+        console.print(f"[red]The server's answer failed a check[/]: {e}")
+        raise typer.Exit(1) from None
+    except httpx.TransportError as e:
+        console.print(
+            f"[red]No answer from the server[/] ({e}). Run the same command again: {path} "
+            "keeps what is needed to resume."
+        )
         raise typer.Exit(1) from None
     table = Table(show_header=False, box=None)
     table.add_row("election", receipt["election"])

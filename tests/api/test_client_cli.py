@@ -1,10 +1,13 @@
 """`stembus vote` against a real HTTP server (uvicorn in a thread, over the test database):
-first vote with the code, then a re-vote from the saved credential file."""
+first vote with the code, then a re-vote from the saved credential file; resuming after a lost
+credential answer."""
 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import stat
 import threading
 import time
 
@@ -12,10 +15,12 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
+from cli.client import StembusClient
 from cli.main import app as cli_app
 from crypto import sealing
 from crypto.canonical import b64d
 from tests.api.test_voting_support import voting_election
+from tests.conftest import bearer
 
 
 @pytest.fixture()
@@ -72,3 +77,67 @@ def test_stembus_vote_and_revote(app, make_election, server_url, tmp_path):
         ],
     )
     assert r.exit_code == 1 and "credential-already-issued" in r.output
+
+
+def _mode(path) -> int:  # type: ignore[no-untyped-def]
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_stembus_vote_resumes_after_a_lost_credential_answer(
+    app, client, make_election, server_url, tmp_path
+):
+    ve = voting_election(app, make_election, n_voters=1)
+    code = next(iter(ve.codes.values()))
+    state = tmp_path / "cred.json"
+    # A first run saved its request (as `stembus vote` does before sending it); the server
+    # committed it, but the answer never arrived.
+    sdk = StembusClient(http=client)
+    login = sdk.sign_in(ve.id, code)
+    pending = sdk.begin_issuance(ve.id, str(login.group))
+    pending.save(state)
+    r = client.post(
+        ve.e.url("/voting/credential"),
+        json={"blinded_msg": pending.blinded_msg},
+        headers=bearer(login.token),
+    )
+    assert r.status_code < 300, r.text
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    runner = CliRunner()
+    r = runner.invoke(cli_app, [*args, "--choose", "q1=yes"])
+    assert r.exit_code == 2 and "--code is needed to resume" in r.output
+    r = runner.invoke(cli_app, [*args, "--code", code, "--choose", "q1=yes"])
+    assert r.exit_code == 0, r.output
+    assert "Resuming the credential request" in r.output and "receipt verified" in r.output
+    saved = json.loads(state.read_text())
+    assert "pending" not in saved and saved["seq"] == 1 and _mode(state) == 0o600
+    assert b64d(pending.input_msg) == b64d(saved["prefix"]) + b64d(saved["credential"])
+    ballots = [x for x in ve.e.log() if x["type"] == "ballot"]
+    assert len(ballots) == 1 and ballots[0]["credential"] == saved["credential"]
+    last = sealing.open_ballot(ve.sealing_private, b64d(ballots[0]["ciphertext"]), ve.id, "all")
+    assert sealing.decode_ballot(last)["selections"] == {"q1": ["yes"]}
+
+
+def test_stembus_vote_keeps_no_pending_request_the_server_refused(
+    app, make_election, server_url, tmp_path
+):
+    ve = voting_election(app, make_election, n_voters=1, open_voting=False)
+    state = tmp_path / "cred.json"
+    code = next(iter(ve.codes.values()))
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    r = CliRunner().invoke(cli_app, [*args, "--code", code, "--choose", "q1=yes"])
+    assert r.exit_code == 1 and "voting-not-open" in r.output, r.output
+    assert not state.exists()  # refused: nothing was issued, so nothing to resume
+    assert not list(tmp_path.iterdir())
+
+
+def test_stembus_vote_without_a_server(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens here
+    r = CliRunner().invoke(
+        cli_app,
+        ["vote", "--url", f"http://127.0.0.1:{port}", "--election", "e1", "--code", "X"]
+        + ["--state", str(tmp_path / "c.json"), "--choose", "q1=yes"],
+    )
+    assert r.exit_code == 1 and "No answer from the server" in r.output, r.output
+    assert isinstance(r.exception, SystemExit)
