@@ -15,7 +15,9 @@ a client that may lose the answer keeps the request before sending it::
     cred = client.finish_issuance(pending, login.token)          # repeatable: same blinded_msg
     cred.save(path)                       # replaces the pending state
 
-(``obtain_credential`` does both steps in memory.)
+(``obtain_credential`` does both steps in memory.) Likewise ``cast`` recovers from a lost receipt:
+on 409 ``ballot-seq-not-greater`` it reads the credential's highest ``seq`` from the public log
+and retries once with the next one.
 
 Pass an ``httpx.Client`` to use another transport (e.g. FastAPI's TestClient over the ASGI app).
 Every answer of the server that the protocol lets the client check is checked: the keys entry is
@@ -350,14 +352,48 @@ class StembusClient:
         return self.finish_issuance(self.begin_issuance(election_id, group), token)
 
     def cast(self, cred: StoredCredential, selections: Any) -> dict[str, Any]:
-        """Seal, sign and cast the next ballot (seq + 1); verify and keep the receipt."""
+        """Seal, sign and cast the next ballot (seq + 1); verify and keep the receipt.
+
+        If the server answers 409 ``ballot-seq-not-greater``, an earlier ballot of this
+        credential was committed but its receipt never arrived (so ``cred.seq`` lags): read
+        the credential's highest ``seq`` from the public log and retry once with the next.
+        ``cred.seq`` is the seq of the ballot cast; save ``cred`` afterwards."""
         keys = self.keys(cred.election)
-        entry = ballot_entry(cred, keys, selections, cred.seq + 1)
-        receipt = self.cast_entry(entry)
+        seq = cred.seq + 1
+        entry = ballot_entry(cred, keys, selections, seq)
+        try:
+            receipt = self.cast_entry(entry)
+        except StembusError as e:
+            if not e.type.endswith("/ballot-seq-not-greater"):
+                raise
+            highest = self.highest_seq(cred)
+            if highest < seq:  # the log shows no such ballot: nothing to recover from
+                raise
+            seq = highest + 1
+            entry = ballot_entry(cred, keys, selections, seq)
+            receipt = self.cast_entry(entry)
         verify_receipt(receipt, entry, keys.log_verifier)
-        cred.seq += 1
+        cred.seq = seq
         cred.receipts.append(receipt)
         return receipt
+
+    def highest_seq(self, cred: StoredCredential) -> int:
+        """The highest ``seq`` of the credential's ballots in the public log (0 if none)."""
+        keys = self.keys(cred.election)
+        highest = 0
+        start: int | None = keys.index + 1  # ballots come after the keys entry
+        while start is not None:
+            page = self._request(
+                "GET",
+                f"/elections/{cred.election}/log/entries",
+                params={"start": start, "limit": 1000},
+            )
+            for item in page["entries"]:
+                e = item["entry"]
+                if e.get("type") == "ballot" and e.get("credential") == cred.credential:
+                    highest = max(highest, int(e["seq"]))
+            start = page["next"]
+        return highest
 
     def cast_entry(self, entry: dict[str, Any]) -> dict[str, Any]:
         """POST a ballot entry as is (anonymous: no token, and httpx keeps no cookie here)."""

@@ -120,8 +120,14 @@ def vote(
                 wait = random.SystemRandom().uniform(0, delay_max)
                 console.print(f"Waiting {wait:.0f} s before casting (unlinks timing)…")
                 time.sleep(wait)
+        before = cred.seq
         receipt = client.cast(cred, selections)
         cred.save(path)
+        if cred.seq > before + 1:
+            console.print(
+                f"[yellow]The log holds a ballot with seq {cred.seq - 1} whose receipt never "
+                f"arrived[/]; this ballot (seq {cred.seq}) replaces it."
+            )
     except StembusError as e:
         console.print(f"[red]Refused[/] ({e.status} {e.type}): {e.problem.get('detail', '')}")
         raise typer.Exit(1) from None

@@ -1,6 +1,6 @@
 """`stembus vote` against a real HTTP server (uvicorn in a thread, over the test database):
 first vote with the code, then a re-vote from the saved credential file; resuming after a lost
-credential answer."""
+credential answer or a lost receipt."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
-from cli.client import StembusClient
+from cli.client import StembusClient, StoredCredential, ballot_entry
 from cli.main import app as cli_app
 from crypto import sealing
 from crypto.canonical import b64d
@@ -128,6 +128,31 @@ def test_stembus_vote_keeps_no_pending_request_the_server_refused(
     assert r.exit_code == 1 and "voting-not-open" in r.output, r.output
     assert not state.exists()  # refused: nothing was issued, so nothing to resume
     assert not list(tmp_path.iterdir())
+
+
+def test_stembus_vote_after_a_lost_receipt(app, client, make_election, server_url, tmp_path):
+    ve = voting_election(app, make_election, n_voters=1)
+    state = tmp_path / "cred.json"
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    runner = CliRunner()
+    code = next(iter(ve.codes.values()))
+    r = runner.invoke(cli_app, [*args, "--code", code, "--choose", "q1=yes"])
+    assert r.exit_code == 0, r.output
+    # A re-vote reaches the log, but its receipt is lost: the file still says seq 1.
+    cred = StoredCredential.load(state)
+    sdk = StembusClient(http=client)
+    entry = ballot_entry(cred, sdk.keys(ve.id), {"q1": ["no"]}, 2)
+    assert client.post(ve.e.url("/ballots"), json=entry).status_code == 201
+    assert StoredCredential.load(state).seq == 1
+    r = runner.invoke(cli_app, [*args, "--choose", "q1=abstain"])
+    assert r.exit_code == 0, r.output
+    assert "receipt never arrived" in r.output and "receipt verified" in r.output
+    saved = StoredCredential.load(state)
+    assert saved.seq == 3 and len(saved.receipts) == 2
+    ballots = [x for x in ve.e.log() if x["type"] == "ballot"]
+    assert [b["seq"] for b in ballots] == [1, 2, 3]
+    last = sealing.open_ballot(ve.sealing_private, b64d(ballots[-1]["ciphertext"]), ve.id, "all")
+    assert sealing.decode_ballot(last)["selections"] == {"q1": ["abstain"]}
 
 
 def test_stembus_vote_without_a_server(tmp_path):

@@ -1,5 +1,6 @@
 """The voter SDK (cli.client) after a lost answer, against the real app: a credential request
-kept before it is sent resumes with the same blinded_msg. Also: credential files are private from
+kept before it is sent resumes with the same blinded_msg; a ballot whose receipt was lost is
+superseded with the next seq read from the public log. Also: credential files are private from
 the start."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from cli.client import (
     StembusClient,
     StembusError,
     StoredCredential,
+    ballot_entry,
     load_state,
 )
 from crypto import blindrsa, sealing
@@ -81,6 +83,45 @@ def test_a_lost_credential_answer_resumes_from_the_pending_request(
     ballots = [x for x in log if x["type"] == "ballot"]
     assert len(ballots) == 1 and ballots[0]["credential"] == cred.credential
     assert _opened(ve, ballots[0]) == {"q1": ["yes"]}
+
+
+def test_a_lost_receipt_is_superseded_with_the_next_seq_from_the_log(app, client, make_election):
+    ve = voting_election(app, make_election, n_voters=2)
+    sdk = StembusClient(http=client)
+    codes = list(ve.codes.values())
+    cred = sdk.obtain_credential(ve.id, sdk.login(ve.id, codes[0]))
+    other, _ = sdk.vote(ve.id, codes[1], {"q1": ["abstain"]})  # another credential's ballot
+    sdk.cast(cred, {"q1": ["yes"]})
+    keys = sdk.keys(ve.id)
+    # Two ballots reach the log but their receipts never reach the client: cred.seq stays 1.
+    for seq, sel in ((2, {"q1": ["no"]}), (3, {"q2": ["fiets"]})):
+        r = client.post(ve.e.url("/ballots"), json=ballot_entry(cred, keys, sel, seq))
+        assert r.status_code == 201, r.text
+    assert cred.seq == 1
+    # Without the recovery the next ballot is refused: its seq (2) is not greater.
+    r = client.post(ve.e.url("/ballots"), json=ballot_entry(cred, keys, {"q1": ["no"]}, 2))
+    assert r.status_code == 409 and r.json()["type"].endswith("/ballot-seq-not-greater")
+    assert sdk.highest_seq(cred) == 3 and sdk.highest_seq(other) == 1
+    receipt = sdk.cast(cred, {"q2": ["sport", "kinderopvang"]})
+    assert cred.seq == 4 and cred.receipts[-1] == receipt and len(cred.receipts) == 2
+    mine = [x for x in ve.e.log() if x["type"] == "ballot" and x["credential"] == cred.credential]
+    assert [b["seq"] for b in mine] == [1, 2, 3, 4]
+    assert _opened(ve, mine[-1]) == {"q2": ["sport", "kinderopvang"]}
+    # the next re-vote goes straight on from the recovered seq
+    sdk.revote(cred, {"q1": ["yes"]})
+    assert cred.seq == 5
+
+
+def test_other_refusals_of_a_ballot_are_not_retried(app, client, make_election):
+    ve = voting_election(app, make_election, n_voters=1)
+    sdk = StembusClient(http=client)
+    cred, _ = sdk.vote(ve.id, next(iter(ve.codes.values())), {"q1": ["yes"]})
+    assert ve.e.transition("closed").status_code == 200
+    before = len(ve.e.log())
+    with pytest.raises(StembusError) as refused:
+        sdk.revote(cred, {"q1": ["no"]})
+    assert refused.value.type.endswith("/voting-not-open")
+    assert cred.seq == 1 and len(ve.e.log()) == before
 
 
 def test_credential_files_are_private_from_the_start_and_replaced_atomically(tmp_path):
