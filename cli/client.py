@@ -41,6 +41,7 @@ import httpx
 
 from crypto import blindrsa, credential, merkle, note, sealing
 from crypto.canonical import b64d, b64e, canonical_json
+from rules import ballot as ballot_rules
 
 API = "/api/v1"
 
@@ -166,6 +167,15 @@ def load_state(path: str | Path) -> StoredCredential | PendingCredential:
     if data.get("pending") is True:
         return PendingCredential(**data)
     return StoredCredential(**data)
+
+
+def check_selections(
+    definition: dict[str, Any], election_id: str, group: str, selections: Any
+) -> str | None:
+    """Why ``selections`` would be counted as an invalid ballot (rules.ballot), or None."""
+    plaintext = {"election": election_id, "group": group, "selections": selections}
+    ok, reason = ballot_rules.validate_ballot(definition, election_id, group, plaintext)
+    return None if ok else reason
 
 
 def ballot_entry(
@@ -394,6 +404,33 @@ class StembusClient:
                     highest = max(highest, int(e["seq"]))
             start = page["next"]
         return highest
+
+    def ballot_definition(self, election_id: str, group: str) -> dict[str, Any]:
+        """The group's published ballot definition, as rules.ballot reads it: from the last
+        `questions_published` or `lists_published` entry of the public log before the `keys`
+        entry (docs/client-protocol.md step 0.4)."""
+        found: dict[str, Any] | None = None
+        start: int | None = 0
+        while start is not None:
+            page = self._request(
+                "GET",
+                f"/elections/{election_id}/log/entries",
+                params={"start": start, "limit": 1000},
+            )
+            for item in page["entries"]:
+                e = item["entry"]
+                if e.get("type") == "keys":
+                    start = None
+                    break
+                if e.get("type") == "questions_published":
+                    found = {"group": group, "questions": e["questions"]}
+                elif e.get("type") == "lists_published":
+                    found = next((g for g in e["groups"] if g.get("group") == group), None)
+            else:
+                start = page["next"]
+        if found is None:
+            raise ProtocolError(f"no published ballot definition for kiesgroep {group}")
+        return found
 
     def cast_entry(self, entry: dict[str, Any]) -> dict[str, Any]:
         """POST a ballot entry as is (anonymous: no token, and httpx keeps no cookie here)."""

@@ -9,6 +9,7 @@ The credential (secret) and every receipt are saved to a file (default
 with the saved credential instead of asking for a new one, which the server would refuse anyway.
 The credential request is saved there too before it is sent, so a run whose answer was lost
 resumes on the next run with the same request (PROTOCOL.md: same blinded_msg, same blind_sig).
+The choices are checked against the published questions or lists before anything is sent.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import typer
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
+
+from rules import ballot as ballot_rules
 
 console = Console()
 
@@ -37,6 +40,25 @@ def parse_choices(election: dict[str, Any], choose: list[str]) -> Any:
             out[q.strip()] = [o.strip() for o in opts.split(",") if o.strip()]
         return out
     return [x.strip() for c in choose for x in c.split(",") if x.strip()]
+
+
+def describe_choices(definition: dict[str, Any]) -> str:
+    """The valid choices of a published ballot definition, one line per question or list."""
+    if "questions" in definition:
+        lines = []
+        for q in definition["questions"]:
+            d = ballot_rules.QuestionDef.model_validate(q)
+            opts = ",".join(o.id for o in d.options)
+            many = "one" if d.allowed == 1 else f"up to {d.allowed}"
+            lines.append(f"  {d.id}=<{many} of {opts}>  {d.text}")
+        return "\n".join(lines)
+    g = ballot_rules.GroupDef.model_validate(definition)
+    many = "one" if g.max_selections == 1 else f"up to {g.max_selections}"
+    lines = [f"  {many} candidate id(s) of kiesgroep {g.group}:"]
+    for lst in g.lists:
+        cands = ", ".join(f"{c.id} {c.name}".strip() for c in lst.ordered())
+        lines.append(f"  {lst.id} {lst.name}: {cands}")
+    return "\n".join(lines)
 
 
 def vote(
@@ -56,8 +78,9 @@ def vote(
 ) -> None:
     """Vote: log in with your code, get an anonymous credential, seal, cast, keep the receipt.
 
-    If the answer to the credential request was lost, run the same command again: the saved
-    request is sent again and the vote completes."""
+    The choices are checked against the published questions or lists before anything is sent
+    (exit code 2 if they are invalid). If the answer to the credential request was lost, run the
+    same command again: the saved request is sent again and the vote completes."""
     import httpx
 
     from cli.client import (
@@ -66,11 +89,20 @@ def vote(
         StembusClient,
         StembusError,
         StoredCredential,
+        check_selections,
         load_state,
     )
 
     client = StembusClient(url)
     path = state or Path(f"stembus-{election}-credential.json")
+
+    def check_choices(group: str, selections: Any) -> None:
+        definition = client.ballot_definition(election, group)
+        reason = check_selections(definition, election, group, selections)
+        if reason is not None:
+            console.print(f"[red]Invalid choice[/]: {reason}; nothing was cast. Valid choices:")
+            console.print(describe_choices(definition), markup=False, highlight=False)
+            raise typer.Exit(2)
 
     try:
         info = client.election(election)
@@ -83,6 +115,7 @@ def vote(
             raise typer.BadParameter(f"{path} holds a credential of another election")
         if isinstance(saved, StoredCredential):
             cred = saved
+            check_choices(cred.group, selections)
             console.print(f"Re-voting with the saved credential ({path}); seq {cred.seq + 1}")
         else:
             if not code:
@@ -95,6 +128,7 @@ def vote(
                 f"[cyan]{status['pseudonym']}[/]"
             )
             group = saved.group if isinstance(saved, PendingCredential) else str(status["group"])
+            check_choices(group, selections)
             if isinstance(saved, PendingCredential):
                 pending, resumed = saved, True
                 console.print(

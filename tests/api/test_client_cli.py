@@ -1,6 +1,6 @@
 """`stembus vote` against a real HTTP server (uvicorn in a thread, over the test database):
 first vote with the code, then a re-vote from the saved credential file; resuming after a lost
-credential answer or a lost receipt."""
+credential answer or a lost receipt; the choice check."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from cli.client import StembusClient, StoredCredential, ballot_entry
 from cli.main import app as cli_app
 from crypto import sealing
 from crypto.canonical import b64d
+from tests.api.test_tally import SETTINGS, seed_voting
 from tests.api.test_voting_support import voting_election
 from tests.conftest import bearer
 
@@ -153,6 +154,63 @@ def test_stembus_vote_after_a_lost_receipt(app, client, make_election, server_ur
     assert [b["seq"] for b in ballots] == [1, 2, 3]
     last = sealing.open_ballot(ve.sealing_private, b64d(ballots[-1]["ciphertext"]), ve.id, "all")
     assert sealing.decode_ballot(last)["selections"] == {"q1": ["abstain"]}
+
+
+@pytest.mark.parametrize(
+    ("choices", "reason"),
+    [
+        (["q1=yse"], "unknown option yse for question q1"),
+        (["q2=fiets,sport,kinderopvang"], "too many selections for question q2: 3 > 2"),
+        (["q9=yes"], "unknown question q9"),
+        (["q2=fiets,fiets"], "duplicate selection fiets for question q2"),
+    ],
+)
+def test_stembus_vote_refuses_invalid_choices(
+    app, make_election, server_url, tmp_path, choices, reason
+):
+    ve = voting_election(app, make_election, n_voters=1)
+    state = tmp_path / "cred.json"
+    code = next(iter(ve.codes.values()))
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    choose = [x for c in choices for x in ("--choose", c)]
+    r = CliRunner().invoke(cli_app, [*args, "--code", code, *choose])
+    assert r.exit_code == 2, r.output
+    assert isinstance(r.exception, SystemExit)  # a message, no traceback
+    assert "Invalid choice" in r.output and reason in r.output
+    assert "q2=<up to 2 of fiets,sport,kinderopvang>" in r.output  # the valid choices
+    assert "receipt verified" not in r.output and not state.exists()
+    kinds = [x["type"] for x in ve.e.log()]
+    assert "issuance" not in kinds and "ballot" not in kinds  # nothing was sent
+
+
+def test_stembus_vote_checks_a_revotes_choices_too(app, make_election, server_url, tmp_path):
+    ve = voting_election(app, make_election, n_voters=1)
+    state = tmp_path / "cred.json"
+    code = next(iter(ve.codes.values()))
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    runner = CliRunner()
+    assert runner.invoke(cli_app, [*args, "--code", code, "--choose", "q1=yes"]).exit_code == 0
+    r = runner.invoke(cli_app, [*args, "--choose", "q1=nee"])
+    assert r.exit_code == 2 and "unknown option nee for question q1" in r.output, r.output
+    assert StoredCredential.load(state).seq == 1
+    assert [x["seq"] for x in ve.e.log() if x["type"] == "ballot"] == [1]
+
+
+def test_stembus_vote_checks_works_council_choices(app, make_election, server_url, tmp_path):
+    e = make_election(SETTINGS)
+    seed_voting(app, e, [])
+    # A saved credential of kiesgroep kg1: the choices are checked before it is used, so
+    # nothing here is sent and the credential's values do not matter.
+    state = tmp_path / "cred.json"
+    StoredCredential(e.id, "kg1", "c2s=", "cGs=", "cHJlZml4", "c2ln").save(state)
+    args = ["vote", "--url", server_url, "--election", e.id, "--state", str(state)]
+    runner = CliRunner()
+    r = runner.invoke(cli_app, [*args, "--choose", "zz"])
+    assert r.exit_code == 2 and "unknown candidate zz" in r.output, r.output
+    assert "fnv FNV: a1 A. Jansen, a2 B. de Vries" in r.output
+    r = runner.invoke(cli_app, [*args, "--choose", "a1,b1"])
+    assert r.exit_code == 2 and "too many selections: 2 > 1" in r.output, r.output
+    assert not [x for x in e.log() if x["type"] == "ballot"]
 
 
 def test_stembus_vote_without_a_server(tmp_path):

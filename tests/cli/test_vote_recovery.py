@@ -1,7 +1,7 @@
 """The voter SDK (cli.client) after a lost answer, against the real app: a credential request
 kept before it is sent resumes with the same blinded_msg; a ballot whose receipt was lost is
 superseded with the next seq read from the public log. Also: credential files are private from
-the start."""
+the start, the published ballot definition and the choice check."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ from cli.client import (
     StembusError,
     StoredCredential,
     ballot_entry,
+    check_selections,
     load_state,
 )
 from crypto import blindrsa, sealing
 from crypto.canonical import b64d
+from tests.api.test_tally import GROUPS, SETTINGS, seed_voting
 from tests.api.test_voting_support import voting_election
 from tests.conftest import bearer
 
@@ -146,3 +148,31 @@ def test_credential_files_are_private_from_the_start_and_replaced_atomically(tmp
     assert PendingCredential.load(tmp_path / "pending.json") == pending
     with pytest.raises(ValueError, match="credential, not a pending"):
         PendingCredential.load(path)
+
+
+def test_ballot_definitions_and_the_choice_check(app, client, make_election):
+    sdk = StembusClient(http=client)
+    # consultation: the questions_published entry
+    ve = voting_election(app, make_election, n_voters=1)
+    d = sdk.ballot_definition(ve.id, "all")
+    assert [q["id"] for q in d["questions"]] == ["q1", "q2"]
+    assert check_selections(d, ve.id, "all", {"q1": ["yes"], "q2": ["fiets", "sport"]}) is None
+    assert check_selections(d, ve.id, "all", {}) is None  # blank
+    assert (
+        check_selections(d, ve.id, "all", {"q1": ["yse"]}) == "unknown option yse for question q1"
+    )
+    assert check_selections(d, ve.id, "all", {"q9": ["yes"]}) == "unknown question q9"
+    too_many = {"q2": ["fiets", "sport", "kinderopvang"]}
+    assert (
+        check_selections(d, ve.id, "all", too_many) == "too many selections for question q2: 3 > 2"
+    )
+    # works council: the group's part of the lists_published entry
+    e = make_election(SETTINGS)
+    seed_voting(app, e, [])
+    assert sdk.ballot_definition(e.id, "kg1") == GROUPS[0]
+    d1 = sdk.ballot_definition(e.id, "kg1")
+    assert check_selections(d1, e.id, "kg1", ["b1"]) is None
+    assert check_selections(d1, e.id, "kg1", ["zz"]) == "unknown candidate zz"
+    assert check_selections(d1, e.id, "kg1", ["a1", "b1"]) == "too many selections: 2 > 1"
+    d2 = sdk.ballot_definition(e.id, "kg2")
+    assert check_selections(d2, e.id, "kg2", ["s1"]) == "no vote held in group kg2"
