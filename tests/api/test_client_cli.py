@@ -1,6 +1,6 @@
 """`stembus vote` against a real HTTP server (uvicorn in a thread, over the test database):
 first vote with the code, then a re-vote from the saved credential file; resuming after a lost
-credential answer or a lost receipt; the choice check."""
+credential answer or a lost receipt; the choice check; the random delay."""
 
 from __future__ import annotations
 
@@ -211,6 +211,19 @@ def test_stembus_vote_checks_works_council_choices(app, make_election, server_ur
     r = runner.invoke(cli_app, [*args, "--choose", "a1,b1"])
     assert r.exit_code == 2 and "too many selections: 2 > 1" in r.output, r.output
     assert not [x for x in e.log() if x["type"] == "ballot"]
+
+
+def test_stembus_vote_with_a_random_delay(app, make_election, server_url, tmp_path):
+    ve = voting_election(app, make_election, n_voters=1)
+    state = tmp_path / "cred.json"
+    code = next(iter(ve.codes.values()))
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    r = CliRunner().invoke(
+        cli_app, [*args, "--code", code, "--choose", "q1=no", "--delay-max", "0.05"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "Waiting" in r.output and "receipt verified" in r.output
+    assert StoredCredential.load(state).seq == 1 and _mode(state) == 0o600
 
 
 def test_stembus_vote_without_a_server(tmp_path):

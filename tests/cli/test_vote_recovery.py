@@ -1,7 +1,7 @@
 """The voter SDK (cli.client) after a lost answer, against the real app: a credential request
 kept before it is sent resumes with the same blinded_msg; a ballot whose receipt was lost is
 superseded with the next seq read from the public log. Also: credential files are private from
-the start, the published ballot definition and the choice check."""
+the start, the published ballot definition and the choice check, and the random delay."""
 
 from __future__ import annotations
 
@@ -176,3 +176,11 @@ def test_ballot_definitions_and_the_choice_check(app, client, make_election):
     assert check_selections(d1, e.id, "kg1", ["a1", "b1"]) == "too many selections: 2 > 1"
     d2 = sdk.ballot_definition(e.id, "kg2")
     assert check_selections(d2, e.id, "kg2", ["s1"]) == "no vote held in group kg2"
+
+
+def test_the_sdk_vote_with_a_random_delay(app, client, make_election):
+    ve = voting_election(app, make_election, n_voters=1)
+    sdk = StembusClient(http=client)
+    cred, receipt = sdk.vote(ve.id, next(iter(ve.codes.values())), {"q1": ["no"]}, delay=0.05)
+    assert cred.seq == 1 and receipt["election"] == ve.id
+    assert _opened(ve, [x for x in ve.e.log() if x["type"] == "ballot"][-1]) == {"q1": ["no"]}
