@@ -17,7 +17,10 @@ a client that may lose the answer keeps the request before sending it::
 
 (``obtain_credential`` does both steps in memory.) Likewise ``cast`` recovers from a lost receipt:
 on 409 ``ballot-seq-not-greater`` it reads the credential's highest ``seq`` from the public log
-and retries once with the next one.
+and retries once with the next one; on 409 ``revoting-not-allowed`` (one ballot per credential)
+it finds the credential's ballot in the public log, checks it is signed with the credential, and
+rebuilds its receipt from public data (a :class:`RecoveredReceipt`): that ballot counts, but its
+sealed content cannot be checked to be the choices of this call.
 
 Pass an ``httpx.Client`` to use another transport (e.g. FastAPI's TestClient over the ASGI app).
 Every answer of the server that the protocol lets the client check is checked: the keys entry is
@@ -214,6 +217,14 @@ def verify_receipt(
     return cp
 
 
+class RecoveredReceipt(dict[str, Any]):
+    """A receipt rebuilt from the public log (after 409 ``revoting-not-allowed``), not returned by
+    the cast: the same fields, checked the same way (:func:`verify_receipt`), for the ballot of
+    the log signed with the credential, i.e. by its holder. What it cannot show is that the
+    ballot's sealed content is the choices of this call (the ciphertext is randomized): it is the
+    one cast earlier whose answer was lost. Saved, it is a plain receipt."""
+
+
 @dataclass
 class Login:
     token: str
@@ -367,30 +378,44 @@ class StembusClient:
         If the server answers 409 ``ballot-seq-not-greater``, an earlier ballot of this
         credential was committed but its receipt never arrived (so ``cred.seq`` lags): read
         the credential's highest ``seq`` from the public log and retry once with the next.
-        ``cred.seq`` is the seq of the ballot cast; save ``cred`` afterwards."""
+        If it answers 409 ``revoting-not-allowed`` and the log holds a ballot of this credential
+        newer than ``cred.seq``, that ballot was committed, its receipt lost, and it counts: return
+        its receipt rebuilt from the log (:meth:`recover_receipt`, a :class:`RecoveredReceipt`)
+        instead of casting ``selections``; otherwise re-raise.
+        ``cred.seq`` is the seq of the ballot cast (or recovered); save ``cred`` afterwards."""
         keys = self.keys(cred.election)
         seq = cred.seq + 1
         entry = ballot_entry(cred, keys, selections, seq)
         try:
             receipt = self.cast_entry(entry)
         except StembusError as e:
-            if not e.type.endswith("/ballot-seq-not-greater"):
+            if e.type.endswith("/revoting-not-allowed"):
+                recovered = self.recover_receipt(cred)
+                if recovered is None:  # no ballot of ours whose receipt we lack: a real refusal
+                    raise
+                receipt, entry = recovered
+                seq = int(entry["seq"])
+            elif e.type.endswith("/ballot-seq-not-greater"):
+                highest = self.highest_seq(cred)
+                if highest < seq:  # the log shows no such ballot: nothing to recover from
+                    raise
+                seq = highest + 1
+                entry = ballot_entry(cred, keys, selections, seq)
+                receipt = self.cast_entry(entry)
+            else:
                 raise
-            highest = self.highest_seq(cred)
-            if highest < seq:  # the log shows no such ballot: nothing to recover from
-                raise
-            seq = highest + 1
-            entry = ballot_entry(cred, keys, selections, seq)
-            receipt = self.cast_entry(entry)
         verify_receipt(receipt, entry, keys.log_verifier)
         cred.seq = seq
         cred.receipts.append(receipt)
         return receipt
 
-    def highest_seq(self, cred: StoredCredential) -> int:
-        """The highest ``seq`` of the credential's ballots in the public log (0 if none)."""
+    def credential_ballots(self, cred: StoredCredential) -> list[tuple[int, dict[str, Any]]]:
+        """The credential's ballot entries in the public log, as (index, entry), in log order.
+
+        Only the ``credential`` field is matched here: whether an entry is signed with the
+        credential is for the caller to check (:func:`crypto.credential.verify_entry`)."""
         keys = self.keys(cred.election)
-        highest = 0
+        found: list[tuple[int, dict[str, Any]]] = []
         start: int | None = keys.index + 1  # ballots come after the keys entry
         while start is not None:
             page = self._request(
@@ -401,9 +426,60 @@ class StembusClient:
             for item in page["entries"]:
                 e = item["entry"]
                 if e.get("type") == "ballot" and e.get("credential") == cred.credential:
-                    highest = max(highest, int(e["seq"]))
+                    found.append((int(item["index"]), e))
             start = page["next"]
-        return highest
+        return found
+
+    def highest_seq(self, cred: StoredCredential) -> int:
+        """The highest ``seq`` of the credential's ballots in the public log (0 if none)."""
+        return max((int(e["seq"]) for _, e in self.credential_ballots(cred)), default=0)
+
+    def recover_receipt(
+        self, cred: StoredCredential
+    ) -> tuple[RecoveredReceipt, dict[str, Any]] | None:
+        """The receipt of the credential's ballot whose answer was lost, from public data only.
+
+        Looks in the log for the credential's ballots; every one must be signed with the
+        credential (else :class:`ProtocolError`: the log names our credential on an entry we did
+        not sign). Of those with a ``seq`` above ``cred.seq`` (the ones whose receipt we lack),
+        takes the highest, the one that counts; None if there is none. Its receipt is built as
+        the cast endpoint builds it (api.log.receipts): the inclusion proof of its leaf hash in
+        the tree of size index + 1 and that size's signed checkpoint, also as a tlog-proof text;
+        checked with :func:`verify_receipt` before it is returned with the entry."""
+        keys = self.keys(cred.election)
+        pk = b64d(cred.credential)
+        ballots = self.credential_ballots(cred)
+        for index, e in ballots:
+            if not credential.verify_entry(pk, e):
+                raise ProtocolError(
+                    f"log entry {index} names this credential but is not signed with it"
+                )
+        newer = [(i, e) for i, e in ballots if int(e["seq"]) > cred.seq]
+        if not newer:
+            return None
+        index, entry = max(newer, key=lambda b: int(b[1]["seq"]))
+        leaf = merkle.leaf_hash(canonical_json(entry))
+        got = self._request(
+            "GET",
+            f"/elections/{cred.election}/log/proofs/inclusion",
+            params={"entry_hash": leaf.hex(), "size": index + 1},
+        )
+        if got["index"] != index or got["size"] != index + 1 or got["leaf_hash"] != leaf.hex():
+            raise ProtocolError("the inclusion proof is for another entry or tree size")
+        path = tuple(bytes.fromhex(h) for h in got["proof"])
+        proof = note.TlogProof(index=index, proof=path, checkpoint=got["checkpoint"])
+        receipt = RecoveredReceipt(
+            election=cred.election,
+            index=index,
+            entry_hash=leaf.hex(),
+            checkpoint=got["checkpoint"],
+            inclusion_proof=[h.hex() for h in path],
+            tlog_proof=proof.to_text(),
+        )
+        cp = verify_receipt(receipt, entry, keys.log_verifier)
+        if cp.size != index + 1:
+            raise ProtocolError("the checkpoint is not the one of size index + 1")
+        return receipt, entry
 
     def ballot_definition(self, election_id: str, group: str) -> dict[str, Any]:
         """The group's published ballot definition, as rules.ballot reads it: from the last

@@ -10,6 +10,9 @@ with the saved credential instead of asking for a new one, which the server woul
 The credential request is saved there too before it is sent, so a run whose answer was lost
 resumes on the next run with the same request (PROTOCOL.md: same blinded_msg, same blind_sig).
 The choices are checked against the published questions or lists before anything is sent.
+If a ballot's answer (its receipt) was lost in an election without re-voting, the next run finds
+that ballot in the public log and recovers its receipt, saying what that receipt can and cannot
+show (cli.client.RecoveredReceipt).
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ def vote(
     from cli.client import (
         PendingCredential,
         ProtocolError,
+        RecoveredReceipt,
         StembusClient,
         StembusError,
         StoredCredential,
@@ -116,7 +120,10 @@ def vote(
         if isinstance(saved, StoredCredential):
             cred = saved
             check_choices(cred.group, selections)
-            console.print(f"Re-voting with the saved credential ({path}); seq {cred.seq + 1}")
+            if cred.seq == 0:  # saved before casting: the first ballot's answer never came
+                console.print(f"Voting with the saved credential ({path})")
+            else:
+                console.print(f"Re-voting with the saved credential ({path}); seq {cred.seq + 1}")
         else:
             if not code:
                 why = "to resume the saved credential request" if saved else "for the first vote"
@@ -157,7 +164,15 @@ def vote(
         before = cred.seq
         receipt = client.cast(cred, selections)
         cred.save(path)
-        if cred.seq > before + 1:
+        recovered = isinstance(receipt, RecoveredReceipt)
+        if recovered:
+            console.print(
+                "[yellow]Receipt recovered from the public log[/]: re-voting is not allowed, so "
+                "your earlier ballot (its receipt was lost) counts; it is signed with your "
+                "credential, which only you hold, but that its sealed content is the choices "
+                "given now cannot be checked."
+            )
+        elif cred.seq > before + 1:
             console.print(
                 f"[yellow]The log holds a ballot with seq {cred.seq - 1} whose receipt never "
                 f"arrived[/]; this ballot (seq {cred.seq}) replaces it."
@@ -179,7 +194,8 @@ def vote(
     table.add_row("log index", str(receipt["index"]))
     table.add_row("entry hash", receipt["entry_hash"])
     table.add_row("seq", str(cred.seq))
-    console.print(Panel(table, title="[green]Ballot cast — receipt verified[/]"))
+    title = "Ballot in the log — recovered receipt" if recovered else "Ballot cast — receipt"
+    console.print(Panel(table, title=f"[green]{title} verified[/]"))
     console.print(f"Credential and receipts saved to [bold]{path}[/] (keep it private).")
 
 

@@ -1,6 +1,7 @@
 """`stembus vote` against a real HTTP server (uvicorn in a thread, over the test database):
 first vote with the code, then a re-vote from the saved credential file; resuming after a lost
-credential answer or a lost receipt; the choice check; the random delay."""
+credential answer or a lost receipt (also where re-voting is not allowed); the choice check; the
+random delay."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ from cli.main import app as cli_app
 from crypto import sealing
 from crypto.canonical import b64d
 from tests.api.test_tally import SETTINGS, seed_voting
-from tests.api.test_voting_support import voting_election
+from tests.api.test_voting_support import CONSULTATION, voting_election
 from tests.conftest import bearer
+
+ONE_BALLOT = {**CONSULTATION, "revoting_allowed": False}
 
 
 @pytest.fixture()
@@ -154,6 +157,39 @@ def test_stembus_vote_after_a_lost_receipt(app, client, make_election, server_ur
     assert [b["seq"] for b in ballots] == [1, 2, 3]
     last = sealing.open_ballot(ve.sealing_private, b64d(ballots[-1]["ciphertext"]), ve.id, "all")
     assert sealing.decode_ballot(last)["selections"] == {"q1": ["abstain"]}
+
+
+def test_stembus_vote_recovers_a_lost_receipt_without_revoting(
+    app, client, make_election, server_url, tmp_path
+):
+    ve = voting_election(app, make_election, n_voters=1, settings=ONE_BALLOT)
+    state = tmp_path / "cred.json"
+    # A first run saved its credential and cast; the ballot was committed, its answer lost.
+    sdk = StembusClient(http=client)
+    cred = sdk.obtain_credential(ve.id, sdk.login(ve.id, next(iter(ve.codes.values()))))
+    cred.save(state)
+    entry = ballot_entry(cred, sdk.keys(ve.id), {"q1": ["yes"]}, 1)
+    r = client.post(ve.e.url("/ballots"), json=entry)
+    assert r.status_code == 201, r.text
+    lost = r.json()
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    r = CliRunner().invoke(cli_app, [*args, "--choose", "q1=no"])
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.output.split())
+    assert "Voting with the saved credential" in said
+    assert "Receipt recovered from the public log" in said
+    assert "that its sealed content is the choices given now cannot be checked" in said
+    assert "Ballot in the log — recovered receipt verified" in said
+    assert lost["entry_hash"][:40] in said  # (the table cuts it to the terminal's width)
+    saved = StoredCredential.load(state)
+    assert saved.seq == 1 and saved.receipts == [lost]
+    assert sdk.check_receipt(saved.receipts[0])["in_log"]
+    ballots = [x for x in ve.e.log() if x["type"] == "ballot"]
+    assert ballots == [entry]  # nothing new was cast: the earlier ballot counts
+    # a further run is refused, as any second ballot of this election
+    r = CliRunner().invoke(cli_app, [*args, "--choose", "q1=no"])
+    assert r.exit_code == 1 and "revoting-not-allowed" in r.output, r.output
+    assert StoredCredential.load(state).receipts == [lost]
 
 
 @pytest.mark.parametrize(
