@@ -111,6 +111,22 @@ def test_a_receipt_with_another_leaf_hash_is_refused(client, voted):
     _invalid(client, ve.id, _json_form(receipt, index=receipt["index"] - 1))
 
 
+def test_a_whole_receipt_whose_two_forms_disagree_is_refused(client, voted):
+    ve, _, receipt = voted
+    later = client.get(ve.e.url(f"/log/checkpoints/{receipt['index'] + 2}")).json()["note"]
+    assert list(reversed(receipt["inclusion_proof"])) != receipt["inclusion_proof"]
+    # Each JSON field that differs from the tlog-proof text, alone: the check cannot say
+    # which of the two it vouches for.
+    _invalid(client, ve.id, {**receipt, "index": receipt["index"] - 1})
+    _invalid(client, ve.id, {**receipt, "checkpoint": later})
+    _invalid(
+        client, ve.id, {**receipt, "inclusion_proof": list(reversed(receipt["inclusion_proof"]))}
+    )
+    _invalid(client, ve.id, {**receipt, "inclusion_proof": ["zz" * 32]})
+    # The tlog-proof text with only some JSON fields, all agreeing: checked.
+    assert _check(client, ve.id, _tlog_form(receipt, index=receipt["index"])).status_code == 200
+
+
 def _replace_line(text: str, old: str, new: str) -> str:
     assert text.count(old) == 1
     return text.replace(old, new)
