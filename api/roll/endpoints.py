@@ -85,20 +85,6 @@ _IMPORT_BODY: dict[str, Any] = {
 }
 
 
-async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > importer.MAX_BYTES:
-        raise ProblemError(TOO_LARGE, "the roll exceeds 20 MB")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > importer.MAX_BYTES:
-            raise ProblemError(TOO_LARGE, "the roll exceeds 20 MB")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post(
     "/roll/import",
     response_model=ImportReport,
@@ -132,7 +118,7 @@ async def import_roll(
         fmt = "json"
     else:
         raise ProblemError(UNSUPPORTED_MEDIA, f"got {ctype or 'no content type'}")
-    data = await _read_body(request)
+    data = await request.body()  # bounded while received: max_body_size above
 
     def work() -> dict[str, Any]:
         election = get_election(session, election_id, for_update=True)
