@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request, status
@@ -22,6 +21,7 @@ from api.problems import (
     ProblemError,
     problem_responses,
 )
+from api.timestamps import UtcDateTime
 
 router = APIRouter(prefix="/elections/{election_id}", tags=["auth"])
 
@@ -35,7 +35,7 @@ class LoginIn(BaseModel):
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth 2 token type, not a secret
-    expires_at: datetime
+    expires_at: UtcDateTime
     roles: list[str]
     group: str | None = Field(
         default=None,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.timestamps import UtcDateTime
 from rules.settings import ElectionSettings
 
 
@@ -33,7 +33,7 @@ class ElectionOut(BaseModel):
     settings: ElectionSettings
     log_size: int
     allowed_transitions: list[str] = Field(description="phases the committee may move to now")
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class TransitionIn(BaseModel):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api.bounds import RowIdField
+from api.timestamps import UtcDateTime
 
 
 class SubmitterIn(BaseModel):
@@ -68,7 +68,7 @@ class ListOut(BaseModel):
     kind: Literal["union", "free"]
     status: Literal["draft", "submitted", "accepted", "rejected"]
     rejection_reason: str | None
-    submitted_at: datetime | None
+    submitted_at: UtcDateTime | None
     submitted_by: str = Field(description="the union, or 'vrije lijst' for a free list")
     candidates: list[CandidateOut]
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.bounds import RowIdField
+from api.timestamps import UtcDateTime
 
 
 class GroupCounts(BaseModel):
@@ -100,8 +101,8 @@ class ObjectionOut(BaseModel):
     text: str
     status: str
     resolution: str | None
-    created_at: datetime
-    resolved_at: datetime | None
+    created_at: UtcDateTime
+    resolved_at: UtcDateTime | None
 
 
 class CommitteeObjectionOut(ObjectionOut):
