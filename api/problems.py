@@ -137,7 +137,7 @@ def problem_response(
 def problem_responses(*types: ProblemType) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for a route: each status with the problem types it may carry."""
     by_status: dict[int, list[ProblemType]] = {}
-    for t in (*types, VALIDATION, INTERNAL):
+    for t in (*types, MALFORMED, VALIDATION, INTERNAL):
         by_status.setdefault(t.status, []).append(t)
     out: dict[int | str, dict[str, Any]] = {}
     for status, ts in sorted(by_status.items()):
@@ -186,11 +186,12 @@ def install(app: FastAPI) -> None:
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
             413: TOO_LARGE,
+            400: MALFORMED,  # FastAPI: a body it cannot decode ("error parsing the body")
         }.get(exc.status_code)
         if ptype is None:
             generic = ProblemType(f"http-{exc.status_code}", exc.status_code, "HTTP error", "")
             return problem_response(generic, str(exc.detail), instance=request.url.path)
-        detail = "the request body is too large" if ptype is TOO_LARGE else None
+        detail = {TOO_LARGE: "the request body is too large", MALFORMED: str(exc.detail)}.get(ptype)
         return problem_response(ptype, detail, instance=request.url.path)
 
     @app.exception_handler(Exception)
