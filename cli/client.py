@@ -36,6 +36,7 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -414,21 +415,23 @@ class StembusClient:
 
         Only the ``credential`` field is matched here: whether an entry is signed with the
         credential is for the caller to check (:func:`crypto.credential.verify_entry`)."""
-        keys = self.keys(cred.election)
-        found: list[tuple[int, dict[str, Any]]] = []
-        start: int | None = keys.index + 1  # ballots come after the keys entry
-        while start is not None:
+        start = self.keys(cred.election).index + 1  # ballots come after the keys entry
+        return [
+            (index, e)
+            for index, e in self.log_entries(cred.election, start)
+            if e.get("type") == "ballot" and e.get("credential") == cred.credential
+        ]
+
+    def log_entries(self, election_id: str, start: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
+        """The public log's entries from ``start`` on, as (index, entry), a page at a time."""
+        at: int | None = start
+        while at is not None:
             page = self._request(
-                "GET",
-                f"/elections/{cred.election}/log/entries",
-                params={"start": start, "limit": 1000},
+                "GET", f"/elections/{election_id}/log/entries", params={"start": at, "limit": 1000}
             )
             for item in page["entries"]:
-                e = item["entry"]
-                if e.get("type") == "ballot" and e.get("credential") == cred.credential:
-                    found.append((int(item["index"]), e))
-            start = page["next"]
-        return found
+                yield int(item["index"]), item["entry"]
+            at = page["next"]
 
     def highest_seq(self, cred: StoredCredential) -> int:
         """The highest ``seq`` of the credential's ballots in the public log (0 if none)."""
@@ -486,24 +489,13 @@ class StembusClient:
         `questions_published` or `lists_published` entry of the public log before the `keys`
         entry (docs/client-protocol.md step 0.4)."""
         found: dict[str, Any] | None = None
-        start: int | None = 0
-        while start is not None:
-            page = self._request(
-                "GET",
-                f"/elections/{election_id}/log/entries",
-                params={"start": start, "limit": 1000},
-            )
-            for item in page["entries"]:
-                e = item["entry"]
-                if e.get("type") == "keys":
-                    start = None
-                    break
-                if e.get("type") == "questions_published":
-                    found = {"group": group, "questions": e["questions"]}
-                elif e.get("type") == "lists_published":
-                    found = next((g for g in e["groups"] if g.get("group") == group), None)
-            else:
-                start = page["next"]
+        for _, e in self.log_entries(election_id):
+            if e.get("type") == "keys":
+                break
+            if e.get("type") == "questions_published":
+                found = {"group": group, "questions": e["questions"]}
+            elif e.get("type") == "lists_published":
+                found = next((g for g in e["groups"] if g.get("group") == group), None)
         if found is None:
             raise ProtocolError(f"no published ballot definition for kiesgroep {group}")
         return found
