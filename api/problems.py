@@ -191,13 +191,16 @@ def install(app: FastAPI) -> None:
         if ptype is None:
             generic = ProblemType(f"http-{exc.status_code}", exc.status_code, "HTTP error", "")
             return problem_response(generic, str(exc.detail), instance=request.url.path)
-        detail = {TOO_LARGE: "the request body is too large", MALFORMED: str(exc.detail)}.get(ptype)
+        detail = {TOO_LARGE: _TOO_LARGE_DETAIL, MALFORMED: str(exc.detail)}.get(ptype)
         return problem_response(ptype, detail, instance=request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(INTERNAL, instance=request.url.path)
+
+
+_TOO_LARGE_DETAIL = "the request body is too large"
 
 
 class TooLargeAsProblem:
@@ -226,9 +229,7 @@ class TooLargeAsProblem:
                 )
             ):
                 replaced = True
-                answer = problem_response(
-                    TOO_LARGE, "the request body is too large", instance=scope["path"]
-                )
+                answer = problem_response(TOO_LARGE, _TOO_LARGE_DETAIL, instance=scope["path"])
                 await answer(scope, receive, send)
                 return
             await send(message)
