@@ -47,22 +47,18 @@ def _proof_of(body: ReceiptCheckIn) -> note.TlogProof:
     """The receipt's proof, from its tlog-proof text or its JSON fields. A whole receipt has
     both; then every JSON field given must say what the text says (else which one was checked
     would be a guess)."""
+    path = None
+    if body.inclusion_proof is not None:
+        path = tuple(bytes.fromhex(h) for h in body.inclusion_proof)
     if body.tlog_proof is None:
-        if body.index is None or body.checkpoint is None or body.inclusion_proof is None:
+        if body.index is None or body.checkpoint is None or path is None:
             raise ValueError("give tlog_proof, or index, checkpoint and inclusion_proof")
-        return note.TlogProof(
-            index=body.index,
-            proof=tuple(bytes.fromhex(h) for h in body.inclusion_proof),
-            checkpoint=body.checkpoint,
-        )
+        return note.TlogProof(index=body.index, proof=path, checkpoint=body.checkpoint)
     proof = note.TlogProof.from_text(body.tlog_proof)
     if (
         (body.index is not None and body.index != proof.index)
         or (body.checkpoint is not None and body.checkpoint != proof.checkpoint)
-        or (
-            body.inclusion_proof is not None
-            and tuple(bytes.fromhex(h) for h in body.inclusion_proof) != proof.proof
-        )
+        or (path is not None and path != proof.proof)
     ):
         raise ValueError("the receipt's tlog_proof and its JSON fields disagree")
     return proof
