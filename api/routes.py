@@ -11,6 +11,7 @@ from api.log.endpoints import router as log_router
 from api.nominations.endpoints import router as nominations_router
 from api.roll.endpoints import router as roll_router
 from api.tally.endpoints import router as tally_router
+from api.voting.endpoints import ballot_router
 from api.voting.endpoints import router as voting_router
 
 # Every request body is bounded while it is received (FastAPI's max_body_size: a 413 as soon
@@ -25,6 +26,7 @@ def include_routers(app: FastAPI, prefix: str) -> None:
     # in turn: the voter's paths come first (ballot and credential took ~80 µs to match when
     # last, ~10 µs first). The docs order their sections by api.main.TAGS instead.
     for router in (
+        ballot_router,
         voting_router,
         auth_router,
         elections_router,

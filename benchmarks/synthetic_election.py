@@ -5,8 +5,10 @@ would measure the web stack instead of the tally.
 What is real: issuer RSA keys and RSASSA-PSS credentials (RFC 9474's finalized signature *is* a
 plain RSASSA-PSS signature over ``prefix ‖ pk_c``, so signing it directly yields exactly what
 blind-sign + finalize yields), Ed25519 credential keys and ballot signatures, HPKE-sealed padded
-ballots, the Shamir-shared sealing key, the Merkle tree and Ed25519-signed C2SP checkpoints (after
-every append, like the server), and the result computed by :mod:`rules.tally`.
+ballots, the Shamir-shared sealing key, the Merkle tree and Ed25519-signed C2SP checkpoints, the
+publication in shuffled batches (issuance and ballot entries pooled per kiesgroep and flushed by
+:func:`rules.flush.plan_flush`, a checkpoint after each flush, like the server), and the result
+computed by :mod:`rules.tally`.
 
 The tampering helpers of the tests (``malicious``) let a test play a dishonest server that holds
 the log key: it can sign checkpoints over a wrong result or a ballot without issuance, and the
@@ -27,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from crypto import blindrsa, credential, merkle, note, sealing, shamir
 from crypto.canonical import b64e, canonical_json
+from rules import flush as flush_rules
 from rules.ballot import max_ballot_size
 from rules.record import checkpoint_line, entry_line, header_line, trailer_line
 from rules.settings import ElectionSettings
@@ -135,6 +138,16 @@ class Synthetic:
     receipts: list[dict[str, Any]] = field(default_factory=list)
     result: dict[str, Any] | None = None
     tampered: list[int] = field(default_factory=list)  # entries a ``malicious`` build falsified
+    checkpoints: int = 0  # signed checkpoints in the record
+
+
+class _Pooled:
+    __slots__ = ("entry", "leaf_hash", "mark")
+
+    def __init__(self, entry: dict[str, Any], mark: str | None) -> None:
+        self.entry = entry
+        self.leaf_hash = merkle.leaf_hash(canonical_json(entry))
+        self.mark = mark  # "receipt", "tampered" or None: what to note of its index
 
 
 class LogWriter:
@@ -164,6 +177,23 @@ class LogWriter:
             self.checkpoint()
         return index
 
+    def flush(
+        self,
+        issuances: list[_Pooled],
+        ballots: list[_Pooled],
+        batch_size: int,
+        rng: random.Random,
+        *,
+        whole: bool,
+    ) -> tuple[list[_Pooled], list[tuple[int, _Pooled]]]:
+        """Append one group's flush (rules.flush.plan_flush) and its checkpoint; returns the
+        ballots kept back and the (index, item) of every appended item."""
+        plan = flush_rules.plan_flush(issuances, ballots, batch_size, whole=whole, rng=rng)
+        done = [(self.append(p.entry, checkpoint=False), p) for p in plan.issuances + plan.ballots]
+        if done:
+            self.checkpoint()
+        return plan.kept, done
+
     def checkpoint(self) -> str:
         cp = note.Checkpoint(self.signer.name, self.size, self.tree.root())
         text = note.sign_checkpoint(cp, self.signer)
@@ -190,6 +220,7 @@ def build(
     blank_every: int = 53,
     abstain_every: int = 20,
     checkpoint_every: int = 1,
+    batch_size: int | None = None,
     seed: int = 7,
     election_id: str = "synthetic2027",
     receipts_for: int = 3,
@@ -209,7 +240,10 @@ def build(
     wrong Ed25519 or issuer signature — in the log and under signed checkpoints).
     """
     rng = random.Random(seed)  # noqa: S311 - vote choices of a simulation, not secrets
+    flush_rng = random.Random(seed + 1)  # noqa: S311 - a reproducible simulation of the server
     tampered: list[int] = []
+    if batch_size is not None:
+        settings = {**(settings or {}), "batch_size": batch_size}
     if questions is not None:
         settings_obj = ElectionSettings.model_validate(
             {"kind": "consultation", "questions": questions, **(settings or {})}
@@ -300,6 +334,25 @@ def build(
         )
         phase("lists_published", "voting")
         done = 0
+        batch = int(settings_obj["batch_size"])
+        pools: dict[str, tuple[list[_Pooled], list[_Pooled]]] = {}
+
+        def note_done(appended: list[tuple[int, _Pooled]]) -> None:
+            for idx, p in appended:
+                if p.mark == "tampered":
+                    tampered.append(idx)
+                elif p.mark == "receipt":
+                    receipts.append({"index": idx, "entry": p.entry})
+
+        def pool(gid: str, entry: dict[str, Any], mark: str | None = None) -> None:
+            iss, bal = pools.setdefault(gid, ([], []))
+            (bal if entry["type"] == "ballot" else iss).append(_Pooled(entry, mark))
+            if flush_rules.due(len(bal), batch):
+                kept, appended = w.flush(iss, bal, batch, flush_rng, whole=False)
+                pools[gid] = ([], kept)
+                note_done(appended)
+
+        wanted_receipts = 0
         for g in held:
             gid = g["group"]
             issuer = issuers[gid]
@@ -309,13 +362,14 @@ def build(
                     progress("building the log", done, total_voters)
                 if abstain_every and v % abstain_every == abstain_every - 1:
                     continue
-                w.append(
+                pool(
+                    gid,
                     {
                         "type": "issuance",
                         "election": eid,
                         "group": gid,
                         "pseudonym": secrets.token_hex(16),
-                    }
+                    },
                 )
                 sk_c = credential.generate_key()
                 pk_c = credential.public_key_bytes(sk_c)
@@ -357,11 +411,13 @@ def build(
                         entry["issuer_sig"] = b64e(sig)
                         entry.pop("signature")
                         entry["signature"] = credential.sign_entry(sk_c, entry)
-                    idx = w.append(entry)
+                    mark = None
                     if bad:
-                        tampered.append(idx)
-                    if len(receipts) < receipts_for and seq == casts:
-                        receipts.append({"index": idx, "entry": entry})
+                        mark = "tampered"
+                    elif wanted_receipts < receipts_for and seq == casts:
+                        mark = "receipt"
+                        wanted_receipts += 1
+                    pool(gid, entry, mark)
         if malicious == "ballot_without_issuance":
             gid = held[0]["group"]
             sk_c = credential.generate_key()
@@ -381,7 +437,12 @@ def build(
                 "ciphertext": b64e(ct),
             }
             entry["signature"] = credential.sign_entry(sk_c, entry)
-            w.append(entry)
+            pool(gid, entry)
+        for gid in sorted(pools):  # every pool whole, just before `voting closed`
+            iss, bal = pools[gid]
+            note_done(w.flush(iss, bal, batch, flush_rng, whole=True)[1])
+        receipts.sort(key=lambda r: r["index"])
+        tampered.sort()
         phase("voting", "closed")
         closed_index = w.size - 1
         if w.size % checkpoint_every:
@@ -436,12 +497,13 @@ def build(
         receipts,
         result,
         tampered,
+        n_cp,
     )
 
 
 def receipt_from_record(path: Path, index: int) -> dict[str, Any]:
-    """A receipt as the server gives it (index, entry hash, signed checkpoint of size index+1,
-    inclusion proof), rebuilt from a record file."""
+    """A receipt as the server gives it (index, entry hash, the first signed checkpoint that
+    covers the entry, inclusion proof), rebuilt from a record file."""
     import json
 
     log = merkle.MerkleLog()
@@ -451,10 +513,10 @@ def receipt_from_record(path: Path, index: int) -> dict[str, Any]:
             obj = json.loads(raw)
             if "entry" in obj:
                 log.append_entry(canonical_json(obj["entry"]))
-            elif "checkpoint" in obj and checkpoint is None and log.size == index + 1:
-                checkpoint = obj["checkpoint"]
+            elif "checkpoint" in obj and checkpoint is None and log.size > index:
+                checkpoint, size = obj["checkpoint"], log.size
     assert checkpoint is not None
-    proof = log.inclusion_proof(index, index + 1)
+    proof = log.inclusion_proof(index, size)
     return {
         "index": index,
         "entry_hash": log.leaf(index).hex(),

@@ -2,9 +2,16 @@
 and the protocol (PROTOCOL.md, docs/client-protocol.md), exactly as a third-party frontend would.
 
     client = StembusClient("https://stembus.example")
-    cred, receipt = client.vote(election_id, access_code, {"q1": ["yes"]})
-    cred.save(path)                       # keep it to re-vote, and the receipt to check
+    cred, promise = client.vote(election_id, access_code, {"q1": ["yes"]})
+    cred.save(path)                       # keep it to re-vote, and the promise to check
     client.revote(StoredCredential.load(path), {"q1": ["no"]})
+    client.collect_receipts(cred)         # later: the receipts of the ballots now in the log
+
+A cast is answered with a ballot promise (PROTOCOL.md "Casting" step 4): the log key's signed
+statement that the entry will be in the log by the close of voting. The ballot waits in its
+kiesgroep's pool until a flush appends it with at least ``batch_size`` others in leaf-hash order
+("Publication in shuffled batches"); its receipt is fetched by entry hash once it is there
+(:meth:`StembusClient.collect_receipts`, ``stembus vote --check``).
 
 A lost answer must not lock the voter out. The server issues one credential per voter, ever, and
 returns the same blind signature only for the same ``blinded_msg`` (PROTOCOL.md "Issuance"), so
@@ -15,18 +22,22 @@ a client that may lose the answer keeps the request before sending it::
     cred = client.finish_issuance(pending, login.token)          # repeatable: same blinded_msg
     cred.save(path)                       # replaces the pending state
 
-(``obtain_credential`` does both steps in memory.) Likewise ``cast`` recovers from a lost receipt:
-on 409 ``ballot-seq-not-greater`` it reads the credential's highest ``seq`` from the public log
-and retries once with the next one; on 409 ``revoting-not-allowed`` (one ballot per credential)
-it finds the credential's ballot in the public log, checks it is signed with the credential, and
-rebuilds its receipt from public data (a :class:`RecoveredReceipt`): that ballot counts, but its
-sealed content cannot be checked to be the choices of this call.
+(``obtain_credential`` does both steps in memory.) Likewise a ballot is kept in the credential
+(``pending_ballot``, saved through ``cast``'s ``on_prepared``) before it is sent: the server
+answers the same ballot sent again with the same promise, so ``cast`` first sends a pending
+ballot of an earlier run again. Without that state it still recovers: on 409
+``ballot-seq-not-greater`` it reads the credential's highest ``seq`` from the public log and
+retries once with the next one; on 409 ``revoting-not-allowed`` (one ballot per credential) it
+finds the credential's ballot in the public log, checks it is signed with the credential, and
+fetches its receipt (a :class:`RecoveredReceipt`): that ballot counts, but its sealed content
+cannot be checked to be the choices of this call.
 
 Pass an ``httpx.Client`` to use another transport (e.g. FastAPI's TestClient over the ASGI app).
 Every answer of the server that the protocol lets the client check is checked: the keys entry is
 in the log under a checkpoint signed by the published log key; the blind signature finalizes to a
-valid RSASSA-PSS signature (RFC 9474 §4.4); the receipt's inclusion proof leads to a checkpoint
-signed by the log key, for exactly the entry that was sent.
+valid RSASSA-PSS signature (RFC 9474 §4.4); the promise is signed by the log key for exactly the
+entry that was sent; a receipt's inclusion proof leads to a checkpoint signed by the log key, for
+exactly that entry.
 """
 
 from __future__ import annotations
@@ -36,7 +47,7 @@ import json
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,7 +158,9 @@ class StoredCredential:
     prefix: str  # b64 RFC 9474 msg_prefix
     issuer_sig: str  # b64 finalized RSASSA-PSS signature over prefix ‖ credential
     seq: int = 0  # seq of the last ballot cast
-    receipts: list[dict[str, Any]] = field(default_factory=list)
+    receipts: list[dict[str, Any]] = field(default_factory=list)  # of ballots now in the log
+    promises: list[dict[str, Any]] = field(default_factory=list)  # one per ballot cast
+    pending_ballot: dict[str, Any] | None = None  # signed and (maybe) sent, no answer yet
 
     def save(self, path: str | Path) -> None:
         write_private(path, json.dumps(asdict(self), indent=2) + "\n")
@@ -207,7 +220,13 @@ def verify_receipt(
     receipt: dict[str, Any], entry: dict[str, Any], verifier: note.Verifier
 ) -> note.Checkpoint:
     """Check a receipt offline: its tlog-proof and its JSON form, for exactly this entry."""
-    leaf = merkle.leaf_hash(canonical_json(entry))
+    return verify_receipt_for(receipt, merkle.leaf_hash(canonical_json(entry)), verifier)
+
+
+def verify_receipt_for(
+    receipt: dict[str, Any], leaf: bytes, verifier: note.Verifier
+) -> note.Checkpoint:
+    """:func:`verify_receipt` for the entry with this leaf hash."""
     if receipt["entry_hash"] != leaf.hex():
         raise ProtocolError("the receipt is for another entry")
     proof, cp = note.verify_tlog_proof(receipt["tlog_proof"], leaf, verifier, verifier.name)
@@ -218,12 +237,37 @@ def verify_receipt(
     return cp
 
 
+def verify_promise(
+    promise: dict[str, Any], entry_hash: bytes, verifier: note.Verifier
+) -> note.BallotPromise:
+    """Check a ballot promise offline: signed by the log key, of this log, for this entry."""
+    if promise.get("entry_hash") != entry_hash.hex():
+        raise ProtocolError("the promise is for another entry")
+    try:
+        opened = note.open_promise(promise["promise"], verifier, verifier.name)
+    except (KeyError, note.NoteError) as e:
+        raise ProtocolError(f"the promise does not verify: {e}") from None
+    if opened.entry_hash != entry_hash:
+        raise ProtocolError("the promise's signed text names another entry")
+    return opened
+
+
+def entry_hash_of(entry: dict[str, Any]) -> bytes:
+    return merkle.leaf_hash(canonical_json(entry))
+
+
 class RecoveredReceipt(dict[str, Any]):
-    """A receipt rebuilt from the public log (after 409 ``revoting-not-allowed``), not returned by
-    the cast: the same fields, checked the same way (:func:`verify_receipt`), for the ballot of
+    """A receipt found through the public log (after 409 ``revoting-not-allowed``), not returned
+    by the cast: the same fields, checked the same way (:func:`verify_receipt`), for the ballot of
     the log signed with the credential, i.e. by its holder. What it cannot show is that the
     ballot's sealed content is the choices of this call (the ciphertext is randomized): it is the
     one cast earlier whose answer was lost. Saved, it is a plain receipt."""
+
+
+class RecoveredPromise(dict[str, Any]):
+    """The promise of a ballot of an earlier run whose answer was lost (its ``pending_ballot``,
+    sent again), returned instead of casting new choices where re-voting is not allowed: that
+    earlier ballot counts."""
 
 
 @dataclass
@@ -373,42 +417,124 @@ class StembusClient:
             group = str(self.credential_status(election_id, token)["group"])
         return self.finish_issuance(self.begin_issuance(election_id, group), token)
 
-    def cast(self, cred: StoredCredential, selections: Any) -> dict[str, Any]:
-        """Seal, sign and cast the next ballot (seq + 1); verify and keep the receipt.
+    def cast(
+        self,
+        cred: StoredCredential,
+        selections: Any,
+        on_prepared: Callable[[StoredCredential], None] | None = None,
+    ) -> dict[str, Any]:
+        """Seal, sign and cast the next ballot (seq + 1); verify and keep its promise.
 
-        If the server answers 409 ``ballot-seq-not-greater``, an earlier ballot of this
-        credential was committed but its receipt never arrived (so ``cred.seq`` lags): read
-        the credential's highest ``seq`` from the public log and retry once with the next.
-        If it answers 409 ``revoting-not-allowed`` and the log holds a ballot of this credential
-        newer than ``cred.seq``, that ballot was committed, its receipt lost, and it counts: return
-        its receipt rebuilt from the log (:meth:`recover_receipt`, a :class:`RecoveredReceipt`)
-        instead of casting ``selections``; otherwise re-raise.
+        The signed ballot is put in ``cred.pending_ballot`` and ``on_prepared(cred)`` is called
+        before it is sent (save the credential there), so a lost answer is recovered by sending
+        the very same ballot again, which gets the same promise. A pending ballot of an earlier
+        run is sent again first; where re-voting is not allowed and that earlier ballot was
+        accepted, its promise (a :class:`RecoveredPromise`) is returned instead of casting
+        ``selections``.
+
+        Without a pending ballot (a lost state): on 409 ``ballot-seq-not-greater`` an earlier
+        ballot of this credential was accepted but its answer never arrived (so ``cred.seq``
+        lags): read the credential's highest ``seq`` from the public log and retry once with the
+        next. On 409 ``revoting-not-allowed``, if the log holds a ballot of this credential newer
+        than ``cred.seq``, that ballot counts: return its receipt (:meth:`recover_receipt`, a
+        :class:`RecoveredReceipt`) instead of casting ``selections``; otherwise re-raise.
         ``cred.seq`` is the seq of the ballot cast (or recovered); save ``cred`` afterwards."""
+        earlier = self.resend_pending(cred) if cred.pending_ballot is not None else None
         keys = self.keys(cred.election)
         seq = cred.seq + 1
         entry = ballot_entry(cred, keys, selections, seq)
+        cred.pending_ballot = entry
+        if on_prepared is not None:
+            on_prepared(cred)
         try:
-            receipt = self.cast_entry(entry)
+            return self._send(cred, entry)
         except StembusError as e:
             if e.type.endswith("/revoting-not-allowed"):
+                cred.pending_ballot = None
+                if earlier is not None:
+                    return RecoveredPromise(earlier)
                 recovered = self.recover_receipt(cred)
                 if recovered is None:  # no ballot of ours whose receipt we lack: a real refusal
                     raise
-                receipt, entry = recovered
-                seq = int(entry["seq"])
-            elif e.type.endswith("/ballot-seq-not-greater"):
+                receipt, found = recovered
+                cred.seq = int(found["seq"])
+                cred.receipts.append(receipt)
+                return receipt
+            if e.type.endswith("/ballot-seq-not-greater"):
                 highest = self.highest_seq(cred)
                 if highest < seq:  # the log shows no such ballot: nothing to recover from
+                    cred.pending_ballot = None
                     raise
-                seq = highest + 1
-                entry = ballot_entry(cred, keys, selections, seq)
-                receipt = self.cast_entry(entry)
-            else:
-                raise
-        verify_receipt(receipt, entry, keys.log_verifier)
-        cred.seq = seq
-        cred.receipts.append(receipt)
-        return receipt
+                entry = ballot_entry(cred, keys, selections, highest + 1)
+                cred.pending_ballot = entry
+                if on_prepared is not None:
+                    on_prepared(cred)
+                return self._send(cred, entry)
+            cred.pending_ballot = None
+            raise
+
+    def _send(self, cred: StoredCredential, entry: dict[str, Any]) -> dict[str, Any]:
+        promise = self.cast_entry(entry)
+        verify_promise(promise, entry_hash_of(entry), self.keys(cred.election).log_verifier)
+        promise = {**promise, "seq": int(entry["seq"])}
+        cred.seq = int(entry["seq"])
+        cred.promises.append(promise)
+        cred.pending_ballot = None
+        return promise
+
+    def resend_pending(self, cred: StoredCredential) -> dict[str, Any] | None:
+        """Send ``cred.pending_ballot`` (an earlier run's ballot whose answer was lost) again:
+        its promise if the server accepted it (now or before), else None; the pending state is
+        cleared either way."""
+        entry = cred.pending_ballot
+        assert entry is not None
+        try:
+            return self._send(cred, entry)
+        except StembusError as e:
+            # Voting may have closed meanwhile: the ballot was accepted if the service knows it.
+            if e.status == 409 and self.receipt_status(cred.election, entry_hash_of(entry)):
+                cred.seq = max(cred.seq, int(entry["seq"]))
+                cred.pending_ballot = None
+                return None
+            cred.pending_ballot = None
+            if e.type.endswith(("/ballot-seq-not-greater", "/revoting-not-allowed")):
+                return None  # superseded or never accepted: nothing pending any more
+            raise
+
+    def receipt_status(self, election_id: str, entry_hash: bytes) -> dict[str, Any] | None:
+        """``GET …/receipts/{entry_hash}``: ``{"status": "pending"}`` while the ballot waits
+        for its flush, ``{"status": "included", "receipt": …}`` once appended; None if the
+        service knows no such ballot."""
+        try:
+            return self._request("GET", f"/elections/{election_id}/receipts/{entry_hash.hex()}")
+        except StembusError as e:
+            if e.status == 404 and e.type.endswith("/unknown-ballot"):
+                return None
+            raise
+
+    def collect_receipts(self, cred: StoredCredential) -> tuple[int, int]:
+        """Fetch and verify the receipt of every promised ballot now in the log; keep them in
+        ``cred.receipts``. Returns (receipts held, ballots still pending)."""
+        verifier = self.keys(cred.election).log_verifier
+        have = {r["entry_hash"] for r in cred.receipts}
+        pending = 0
+        for p in cred.promises:
+            if p["entry_hash"] in have:
+                continue
+            got = self.receipt_status(cred.election, bytes.fromhex(p["entry_hash"]))
+            if got is None:
+                raise ProtocolError(
+                    f"the service does not know the promised ballot {p['entry_hash']}: keep the "
+                    "promise, it is a signed proof that the service broke it"
+                )
+            if got["status"] != "included":
+                pending += 1
+                continue
+            receipt = got["receipt"]
+            verify_receipt_for(receipt, bytes.fromhex(p["entry_hash"]), verifier)
+            cred.receipts.append(receipt)
+            have.add(p["entry_hash"])
+        return len(cred.receipts), pending
 
     def credential_ballots(self, cred: StoredCredential) -> list[tuple[int, dict[str, Any]]]:
         """The credential's ballot entries in the public log, as (index, entry), in log order.
@@ -444,11 +570,11 @@ class StembusClient:
 
         Looks in the log for the credential's ballots; every one must be signed with the
         credential (else :class:`ProtocolError`: the log names our credential on an entry we did
-        not sign). Of those with a ``seq`` above ``cred.seq`` (the ones whose receipt we lack),
-        takes the highest, the one that counts; None if there is none. Its receipt is built as
-        the cast endpoint builds it (api.log.receipts): the inclusion proof of its leaf hash in
-        the tree of size index + 1 and that size's signed checkpoint, also as a tlog-proof text;
-        checked with :func:`verify_receipt` before it is returned with the entry."""
+        not sign). Of those with a ``seq`` above ``cred.seq`` (the ones whose answer we lack),
+        takes the highest, the one that counts; None if there is none (a ballot still waiting in
+        its pool is not in the log yet: the pending ballot of :meth:`cast` covers that). Its
+        receipt is fetched by entry hash and checked with :func:`verify_receipt` before it is
+        returned with the entry."""
         keys = self.keys(cred.election)
         pk = b64d(cred.credential)
         ballots = self.credential_ballots(cred)
@@ -461,27 +587,13 @@ class StembusClient:
         if not newer:
             return None
         index, entry = max(newer, key=lambda b: int(b[1]["seq"]))
-        leaf = merkle.leaf_hash(canonical_json(entry))
-        got = self._request(
-            "GET",
-            f"/elections/{cred.election}/log/proofs/inclusion",
-            params={"entry_hash": leaf.hex(), "size": index + 1},
-        )
-        if got["index"] != index or got["size"] != index + 1 or got["leaf_hash"] != leaf.hex():
-            raise ProtocolError("the inclusion proof is for another entry or tree size")
-        path = tuple(bytes.fromhex(h) for h in got["proof"])
-        proof = note.TlogProof(index=index, proof=path, checkpoint=got["checkpoint"])
-        receipt = RecoveredReceipt(
-            election=cred.election,
-            index=index,
-            entry_hash=leaf.hex(),
-            checkpoint=got["checkpoint"],
-            inclusion_proof=[h.hex() for h in path],
-            tlog_proof=proof.to_text(),
-        )
-        cp = verify_receipt(receipt, entry, keys.log_verifier)
-        if cp.size != index + 1:
-            raise ProtocolError("the checkpoint is not the one of size index + 1")
+        got = self.receipt_status(cred.election, entry_hash_of(entry))
+        if got is None or got.get("status") != "included":
+            raise ProtocolError("the log holds the ballot but the service has no receipt for it")
+        receipt = RecoveredReceipt(got["receipt"])
+        verify_receipt(receipt, entry, keys.log_verifier)
+        if receipt["index"] != index:
+            raise ProtocolError("the receipt is for another index than the log's entry")
         return receipt, entry
 
     def ballot_definition(self, election_id: str, group: str) -> dict[str, Any]:
@@ -512,7 +624,12 @@ class StembusClient:
         return r.json()  # type: ignore[no-any-return]
 
     def vote(
-        self, election_id: str, code: str, selections: Any, delay: float = 0.0
+        self,
+        election_id: str,
+        code: str,
+        selections: Any,
+        delay: float = 0.0,
+        on_prepared: Callable[[StoredCredential], None] | None = None,
     ) -> tuple[StoredCredential, dict[str, Any]]:
         """Log in, obtain the credential, (optionally wait), cast: the whole voter flow."""
         login = self.sign_in(election_id, code)
@@ -520,13 +637,19 @@ class StembusClient:
         cred = self.obtain_credential(election_id, login.token, login.group)
         if delay > 0:
             time.sleep(delay)  # weakens timing links between issuance and casting
-        return cred, self.cast(cred, selections)
+        return cred, self.cast(cred, selections, on_prepared)
 
-    def revote(self, cred: StoredCredential, selections: Any) -> dict[str, Any]:
-        return self.cast(cred, selections)
+    def revote(
+        self,
+        cred: StoredCredential,
+        selections: Any,
+        on_prepared: Callable[[StoredCredential], None] | None = None,
+    ) -> dict[str, Any]:
+        return self.cast(cred, selections, on_prepared)
 
     def check_receipt(self, receipt: dict[str, Any]) -> dict[str, Any]:
-        """Ask the server whether the receipt's entry is still in the log, consistently."""
+        """Ask the server whether the receipt's entry is still in the log, consistently (a
+        promise: whether its entry is pending or included)."""
         return self._request(
             "POST", f"/elections/{receipt['election']}/log/receipts/check", json=receipt
         )

@@ -79,6 +79,10 @@ __all__ = [
     "sign_checkpoint",
     "open_checkpoint",
     "verify_tlog_proof",
+    "PROMISE_HEADER",
+    "BallotPromise",
+    "sign_promise",
+    "open_promise",
 ]
 
 ALG_ED25519 = 0x01
@@ -585,3 +589,75 @@ def verify_tlog_proof(
     cp = open_checkpoint(p.checkpoint, verifiers, origin)
     merkle.verify_inclusion(leaf_hash, p.index, cp.size, p.proof, cp.root_hash)
     return p, cp
+
+
+# --------------------------------------------------------------------------------------------
+# Ballot promises (Stembus, PROTOCOL.md "Casting" step 4; docs/client-protocol.md)
+# --------------------------------------------------------------------------------------------
+
+PROMISE_HEADER = "stembus/ballot-promise/v1"
+_HEX32 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+
+
+@dataclass(frozen=True)
+class BallotPromise:
+    """A signed note by the log key: "the entry with this hash will be in the log of
+    ``origin`` no later than the close of voting". Note text, three lines::
+
+        stembus/ballot-promise/v1
+        <origin>
+        <entry hash, 64 lowercase hex>
+
+    Nothing in it orders the ballot among others (no time, no counter), so the same entry
+    always gets byte-identical promise text (Ed25519 signatures are deterministic, RFC 8032),
+    and a retry gets the promise it lost. It cannot be mistaken for a checkpoint: a checkpoint's
+    second line is a tree size in decimal, this one's is the origin; and a checkpoint's first
+    line is the origin, which never equals :data:`PROMISE_HEADER` (an origin has ``/elections/``).
+    """
+
+    origin: str
+    entry_hash: bytes
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.origin, str) or not self.origin or "\n" in self.origin:
+            raise NoteError("promise origin must be a non-empty line")
+        _check_note_chars(self.origin, "promise origin")
+        if self.origin == PROMISE_HEADER:
+            raise NoteError("promise origin cannot be the promise header")
+        if len(self.entry_hash) != merkle.HASH_SIZE:
+            raise NoteError("promise entry hash must be 32 bytes")
+        object.__setattr__(self, "entry_hash", bytes(self.entry_hash))
+
+    def to_text(self) -> str:
+        return f"{PROMISE_HEADER}\n{self.origin}\n{self.entry_hash.hex()}\n"
+
+    @classmethod
+    def from_text(cls, text: str) -> BallotPromise:
+        _check_text(text)
+        lines = text[:-1].split("\n")
+        if len(lines) != 3 or lines[0] != PROMISE_HEADER:
+            raise NoteError(f"a ballot promise is three lines, the first {PROMISE_HEADER}")
+        if not _HEX32.fullmatch(lines[2]):
+            raise NoteError("promise entry hash is not 64 lowercase hex digits")
+        return cls(lines[1], bytes.fromhex(lines[2]))
+
+
+def sign_promise(promise: BallotPromise, signer: Signer) -> str:
+    """Sign a ballot promise with the log key, whose name must be the origin."""
+    if signer.name != promise.origin:
+        raise NoteError("the log key name must equal the promise origin")
+    return sign_note(promise.to_text(), signer)
+
+
+def open_promise(
+    note: str | bytes, verifiers: Iterable[Verifier] | Verifier, origin: str | None = None
+) -> BallotPromise:
+    """Verify a ballot promise: a well-formed promise text signed by the log key (name ==
+    origin), of ``origin`` if given. Raises NoteError."""
+    text, names = open_note(note, verifiers)
+    promise = BallotPromise.from_text(text)
+    if origin is not None and promise.origin != origin:
+        raise NoteError(f"promise origin {promise.origin!r} is not {origin!r}")
+    if promise.origin not in names:
+        raise NoteError("the promise is not signed by the log's key")
+    return promise

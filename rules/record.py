@@ -61,6 +61,7 @@ from typing import Any, NamedTuple
 
 from crypto import blindrsa, merkle, note, sealing
 from crypto.canonical import EncodingError, b64d, canonical_json
+from rules.flush import FlushChecker
 from rules.phases import BEFORE_VOTING, PHASES
 from rules.record_parallel import (
     Verdicts,
@@ -117,15 +118,17 @@ CHECKS: dict[str, str] = {
     "merkle-root": "1. Merkle root equals each checkpoint",
     "checkpoint-consistency": "1. consistency between checkpoints",
     "entry-order": "2. entry order",
+    "flush": "2. flushes: sorted runs, run sizes, issuances before ballots",
     "ballot-fields": "3. ballot fields",
     "ballot-issuer-signature": "3. issuer signature",
     "ballot-signature": "3. ballot signature",
-    "ballot-seq": "3. seq order",
+    "ballot-seq": "3. seq order (distinct per credential, one group)",
     "ballot-ciphertext-length": "3. ciphertext length",
     "issuance-bound": "4. credentials ≤ issuance entries per kiesgroep",
     "decryption-key": "5. decryption key matches the sealing key",
     "result": "5. result recomputes exactly",
     "receipt": "6. receipts",
+    "promise": "6. ballot promises: signed by the log key, entry in the log",
 }
 Progress = Callable[[str, int, int | None], None]
 
@@ -466,6 +469,7 @@ class _Verifier:
         receipts: list[Receipt],
         progress: Progress | None,
         verdicts: Verdicts | None = None,
+        promises: list[str] | None = None,
     ) -> None:
         self.r = report
         self.verdicts = verdicts if verdicts is not None else Verdicts()
@@ -484,7 +488,10 @@ class _Verifier:
         self.lot_checkpoint: tuple[int, bytes] | None = None
         self.issuer_keys: dict[str, Any] = {}
         self.issuer_idents: dict[str, bytes] = {}
-        self.seq: dict[str, tuple[int, str]] = {}  # credential -> (last seq, group)
+        # credential -> (seqs seen, group): an int for the common single ballot, else a set
+        self.seq: dict[str, tuple[int | frozenset[int], str]] = {}
+        self.flush = FlushChecker()
+        self.promised: dict[bytes, list[int]] = {}  # entry hash -> positions of its promises
         self.distinct: Counter[str] = Counter()
         self.issuance: Counter[str] = Counter()
         self.ciphertext_len: int | None = None
@@ -493,6 +500,7 @@ class _Verifier:
         self.receipt_sizes: dict[int, list[Receipt]] = {}
         self.receipt_leaves: dict[int, list[Receipt]] = {}
         self.receipt_done: set[int] = set()
+        self.promises = promises or []
 
     # --- pass 1 --------------------------------------------------------------------------------
 
@@ -515,6 +523,14 @@ class _Verifier:
                 self.receipt_done.add(pos)
                 continue
             self.receipt_sizes.setdefault(cp.size, []).append(rec)
+        for pos, text in enumerate(self.promises):
+            try:
+                assert self.verifier is not None
+                promise = note.open_promise(text, self.verifier, self.origin)
+            except note.NoteError as exc:
+                r.fail("promise", f"promise {pos + 1}: {exc}")
+                continue
+            self.promised.setdefault(promise.entry_hash, []).append(pos)
         trailer: dict[str, Any] | None = None
         lineno = 1
         for raw in it:
@@ -551,6 +567,15 @@ class _Verifier:
                 "merkle-root",
                 f"the last checkpoint covers {self.last_cp[0]} of the {r.entries} entries",
             )
+        for at, msg in self.flush.finish():
+            r.fail("flush", msg, at)
+        for leaf, positions in self.promised.items():
+            for pos in positions:
+                r.fail(
+                    "promise",
+                    f"promise {pos + 1}: its entry {leaf.hex()[:16]}… is not in the log — a "
+                    "signed proof that the service broke its promise",
+                )
         r.ballots = self.log.ballot_entries
         r.credentials = len(self.log.latest)
 
@@ -622,6 +647,11 @@ class _Verifier:
                 r.passed["checkpoint-consistency"] += 1
         self.last_cp = (cp.size, cp.root_hash)
         ci = self.log.closed_index
+        if cp.size == self.tree.size:
+            failed = len(self.flush.failures)
+            self.flush.checkpoint(cp.size)
+            for at, msg in self.flush.failures[failed:]:
+                self.r.fail("flush", msg, at)
         if self.lot_checkpoint is None and ci is not None and cp.size > ci:
             self.lot_checkpoint = (cp.size, cp.root_hash)
         for rec in self.receipt_sizes.pop(cp.size, []):
@@ -690,9 +720,25 @@ class _Verifier:
             for rec in self.receipt_sizes.pop(self.tree.size):
                 self._receipt_root(rec, self.tree.size, root)
         self._order(index, entry)
-        if entry.get("type") == "ballot":
+        t = entry.get("type")
+        if t in ("issuance", "ballot") or self.flush.current is not None:
+            failed = len(self.flush.failures)
+            if self.flush.entry(index, t, str(entry.get("group")), leaf) and t in (
+                "issuance",
+                "ballot",
+            ):
+                r.passed["flush"] += 1
+            for at, msg in self.flush.failures[failed:]:
+                r.fail("flush", msg, at)
+        if leaf in self.promised:
+            self.promised.pop(leaf)
+            r.passed["promise"] += 1
+        if t == "ballot":
             self._ballot(index, entry, body)
         self.log.add(index, entry)
+        if t in ("election_created", "settings_updated"):
+            size = (self.log.settings or {}).get("batch_size", 20)
+            self.flush.batch_size = size if isinstance(size, int) and size > 0 else 20
 
     def _order(self, index: int, e: dict[str, Any]) -> None:
         r = self.r
@@ -850,10 +896,16 @@ class _Verifier:
         seq = e["seq"]
         cred_text = e["credential"]
         prev = self.seq.get(cred_text)
+        seen: frozenset[int] = frozenset()
+        if prev is not None:
+            seen = prev[0] if isinstance(prev[0], frozenset) else frozenset((prev[0],))
+        # Within a flush ballots are in leaf-hash order, and a ballot kept back may follow a
+        # later re-vote of its credential: seqs are distinct per credential, not increasing in
+        # log order; the highest counts (rules.tally).
         if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
             r.fail("ballot-seq", f"seq {seq!r} is not a positive integer", index)
-        elif prev is not None and seq <= prev[0]:
-            r.fail("ballot-seq", f"seq {seq} after seq {prev[0]} of the same credential", index)
+        elif seq in seen:
+            r.fail("ballot-seq", f"a second ballot with seq {seq} of the same credential", index)
         elif prev is not None and prev[1] != group:
             r.fail("ballot-seq", f"credential used in group {group} and in {prev[1]}", index)
         else:
@@ -870,8 +922,8 @@ class _Verifier:
                 )
             else:
                 r.passed["issuance-bound"] += 1
-        if isinstance(seq, int) and (prev is None or seq > prev[0]):
-            self.seq[cred_text] = (seq, group)
+        if isinstance(seq, int) and seq not in seen:
+            self.seq[cred_text] = (seq if not seen else seen | {seq}, group)
 
     def _issuer_ok(self, group: str, key: Any, msg: bytes, sig: bytes) -> bool:
         """``blindrsa.verify(key, msg, sig)``, from the verdicts where there is one."""
@@ -989,13 +1041,15 @@ def verify_record(
     *,
     log_key: str | None = None,
     receipts: Iterable[Receipt] = (),
+    promises: Iterable[str] = (),
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> Report:
     """Verify an election record (module docstring); never raises for a bad record.
 
     ``log_key`` pins the expected log key (otherwise the record's header is trusted for it and
-    the report's caller should compare it with one obtained independently). ``progress`` is
+    the report's caller should compare it with one obtained independently). ``promises`` are
+    ballot promise notes (check 6: signed by the log key, their entry in the log). ``progress`` is
     called as ``progress(phase, done, total)``. ``workers`` processes (default: one per CPU)
     verify the signatures of the chunks ahead of pass 1 and decrypt and validate the final
     ballots of pass 2 (:mod:`rules.record_parallel`); with 0 or 1 no process is started and
@@ -1003,7 +1057,7 @@ def verify_record(
     """
     report = Report()
     verdicts = Verdicts()
-    v = _Verifier(report, log_key, list(receipts), progress, verdicts)
+    v = _Verifier(report, log_key, list(receipts), progress, verdicts, list(promises))
     opener = _opener(source)
     n_workers = default_workers() if workers is None else workers
     try:

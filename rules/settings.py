@@ -144,6 +144,14 @@ class ElectionSettings(StrictModel):
     )
     schedule: Schedule = Field(default_factory=Schedule)
     revoting_allowed: bool = True
+    batch_size: int = Field(
+        default=20,
+        ge=5,
+        le=1000,
+        description="B of PROTOCOL.md 'Publication in shuffled batches': a kiesgroep's pooled "
+        "issuance and ballot entries are appended once it holds 2·B ballots, all but B of them, "
+        "in runs sorted by leaf hash; so every run of ballots in the log holds at least B",
+    )
     nomination: NominationSettings = Field(default_factory=NominationSettings)
     questions: list[Question] = Field(default_factory=list, max_length=50)
 

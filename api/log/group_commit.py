@@ -1,4 +1,4 @@
-"""Group commit of log appends: several requests' appends in one transaction.
+"""Group commit of the voting paths' writes: several requests' pool inserts in one transaction.
 
 Appends to an election's log are serialised by the election's row lock, held until COMMIT
 (api.log.service). One append per transaction means one WAL flush and ~8 round trips per entry
@@ -15,11 +15,10 @@ transaction (leader/follower group commit, no background thread):
 2. ``SELECT status ... FOR UPDATE``: the election's lock, and a close that committed meanwhile
    refuses every queued item (the rollback drops their rows; no entry lands after ``voting
    closed``);
-3. one append of all accepted entries (one UPDATE, one INSERT of entries, one node read, one node
-   INSERT, one INSERT of checkpoints) with a signed checkpoint for **every** size the batch
-   passes through, so each entry's receipt is still against the checkpoint of size index + 1,
-   exactly as with single appends (no contract change);
-4. each job's ``after(session, row)`` builds its answer (a receipt from the in-memory tree);
+3. one INSERT of all accepted entries into their kiesgroep's pool (api.log.pool, PROTOCOL.md
+   "Publication in shuffled batches"), then, for each group the batch touched, the flush if its
+   pool now holds 2·``batch_size`` ballots (one append of the flushed entries, one checkpoint);
+4. each job's ``after(session, entry)`` builds its answer (a ballot promise, or the credential);
 5. one COMMIT; only then are the answers handed out.
 
 The election's lock is the one thing every append of an election waits for, across processes,
@@ -53,17 +52,18 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from api.elections.models import Election
-from api.log.models import LogEntry
 from api.problems import ProblemError
 
 Work = Callable[[Session], dict[str, Any] | None]
-After = Callable[[Session, LogEntry | None], Any]
+After = Callable[[Session, dict[str, Any] | None], Any]
 
 
 @dataclass(eq=False)
 class Job:
     work: Work
     after: After
+    group: str = ""
+    batch_size: int = 20
     result: Any = None
     error: BaseException | None = None
     done: bool = False
@@ -102,15 +102,18 @@ def submit(
     work: Work,
     after: After,
     refuse_closed: Callable[[str], ProblemError],
+    *,
+    group: str,
+    batch_size: int,
 ) -> Any:
-    """Run `work` then `after` under the election's lock with an append in between; return
-    `after`'s result once committed.
+    """Run `work` then `after` under the election's lock with its entry pooled in between (and
+    the group flushed if that makes it due); return `after`'s result once committed.
 
     `refuse_closed(status)` makes the error for a job whose election is no longer in `voting`.
     The caller's session must hold no writes of its own: it is committed first (its reads end,
     and its connection, or on SQLite its writer turn, is released while we wait).
     """
-    job = Job(work, after)
+    job = Job(work, after, group, batch_size)
     session.commit()
     q = _queue(session, election_id)
     with q.guard:
@@ -165,7 +168,7 @@ def _run(
     *,
     commit: bool,
 ) -> None:
-    from api.log.service import append_entries
+    from api.log import pool
 
     if commit and getattr(session.connection().connection.dbapi_connection, "autocommit", False):
         # The lock, the rules and the append must be one transaction.
@@ -189,9 +192,11 @@ def _run(
         if commit:
             session.rollback()
         return
-    entries = [e for _, e in accepted if e is not None]
-    rows = iter(append_entries(session, election_id, entries, checkpoint_each=True))
-    results = [(job, job.after(session, None if e is None else next(rows))) for job, e in accepted]
+    pool.pool_entries(session, election_id, [e for _, e in accepted if e is not None])
+    due = {job.group: job.batch_size for job, e in accepted if e is not None}
+    for group in sorted(due):
+        pool.flush_if_due(session, election_id, group, due[group])
+    results = [(job, job.after(session, e)) for job, e in accepted]
     if commit:
         session.commit()
     for job, result in results:

@@ -20,3 +20,24 @@ class LogEntry(SQLModel, table=True):
     type: str = Field(max_length=64)
     body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False, index=True))
+
+
+class PooledEntry(SQLModel, table=True):
+    """An accepted `issuance` or `ballot` entry waiting for its kiesgroep's flush (PROTOCOL.md
+    "Publication in shuffled batches"; api.log.pool). Keyed by content only: no arrival time,
+    no counter, no voter. The API never serves these rows; a flush appends them to the log and
+    deletes them (re-inserting the ballots it keeps back, so no surviving row carries the
+    transaction or physical position of its arrival). On SQLite the table has no rowid, which
+    would otherwise number the rows in arrival order."""
+
+    __tablename__ = "log_pool"
+    __table_args__ = (
+        Index("ix_log_pool_election_group", "election_id", "group"),
+        {"sqlite_with_rowid": False},
+    )
+
+    election_id: str = Field(foreign_key="election.id", primary_key=True, max_length=32)
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), primary_key=True))
+    group: str = Field(max_length=32)
+    type: str = Field(max_length=16)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

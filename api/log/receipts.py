@@ -1,13 +1,18 @@
-"""Receipts (PROTOCOL.md "Casting" step 4 and "What a verifier checks" 6): an entry's index and
-hash, the signed checkpoint its append produced and the inclusion proof against it — as JSON and
-as a C2SP tlog-proof@v1 text — and the server-side check of a receipt against the log now."""
+"""Promises and receipts (PROTOCOL.md "Casting" steps 4 and 5, "What a verifier checks" 6).
+
+A cast is answered at once with a ballot promise (crypto.note.BallotPromise, signed by the log
+key). Once the entry's flush has appended it, its receipt — index and hash, the checkpoint signed
+after the flush and the inclusion proof against it, as JSON and as a C2SP tlog-proof@v1 text —
+is served by entry hash. The server-side check takes a receipt or a promise and compares it with
+the log now."""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
-from api.log import tree
-from api.log.schemas import Receipt, ReceiptCheckIn, ReceiptCheckOut
+from api.log import pool, tree
+from api.log.tree_models import LogCheckpoint
+from api.log.schemas import Promise, Receipt, ReceiptCheckIn, ReceiptCheckOut, ReceiptStatus
 from api.problems import ProblemError, problem_type
 from crypto import merkle, note
 
@@ -21,17 +26,12 @@ INVALID_RECEIPT = problem_type(
 
 
 def build_receipt(session: Session, election_id: str, index: int, entry_hash: bytes) -> Receipt:
-    """The receipt of the entry at `index`, against the checkpoint of size `index + 1`."""
-    size = index + 1
-    recent = tree.recent_append(session, election_id, size)
-    if recent is not None:
-        cp, merkle_tree = recent  # the append that made this entry: nodes already at hand
-    else:
-        found = tree.checkpoint_at(session, election_id, size)
-        if found is None:  # every append signs its own checkpoint (api.log.tree.after_append)
-            raise RuntimeError("no checkpoint for a fresh append")
-        cp, merkle_tree = found, tree.tree_of(session, election_id, size)
-    path = merkle_tree.inclusion_proof(index, size)
+    """The receipt of the entry at `index`, against the first checkpoint that covers it: the one
+    signed after the entry's flush (or, for entries appended alone, of size `index + 1`)."""
+    cp = tree.first_checkpoint_covering(session, election_id, index)
+    if cp is None:  # every append signs a checkpoint (api.log.tree.after_append)
+        raise RuntimeError("no checkpoint covers an appended entry")
+    path = tree.tree_of(session, election_id, cp.size).inclusion_proof(index, cp.size)
     proof = note.TlogProof(index=index, proof=tuple(path), checkpoint=cp.note)
     return Receipt(
         election=election_id,
@@ -41,6 +41,30 @@ def build_receipt(session: Session, election_id: str, index: int, entry_hash: by
         inclusion_proof=[h.hex() for h in path],
         tlog_proof=proof.to_text(),
     )
+
+
+def build_promise(session: Session, election_id: str, entry_hash: bytes) -> Promise:
+    """The ballot promise for an accepted entry (PROTOCOL.md "Casting" step 4): a signed note by
+    the log key naming the election's log and the entry hash, nothing else (crypto.note)."""
+    signer = tree.log_signer(session, tree.settings_of_session(session), election_id)
+    if signer is None:
+        raise RuntimeError(f"election {election_id} has no log key")
+    text = note.sign_promise(note.BallotPromise(signer.name, entry_hash), signer)
+    return Promise(election=election_id, entry_hash=entry_hash.hex(), promise=text)
+
+
+def receipt_status(session: Session, election_id: str, entry_hash: bytes) -> ReceiptStatus | None:
+    """`included` with the receipt once the entry is in the log, `pending` while it waits in its
+    pool, None if neither (never accepted, or another election's)."""
+    index = tree.index_of(session, election_id, entry_hash)
+    if index is not None:
+        receipt = build_receipt(session, election_id, index, entry_hash)
+        return ReceiptStatus(
+            status="included", election=election_id, entry_hash=entry_hash.hex(), receipt=receipt
+        )
+    if pool.is_pooled(session, election_id, entry_hash):
+        return ReceiptStatus(status="pending", election=election_id, entry_hash=entry_hash.hex())
+    return None
 
 
 def _proof_of(body: ReceiptCheckIn) -> note.TlogProof:
@@ -69,6 +93,10 @@ def check_receipt(session: Session, election_id: str, body: ReceiptCheckIn) -> R
     latest = tree.latest_checkpoint(session, election_id)
     if verifier is None or latest is None:
         raise ProblemError(INVALID_RECEIPT, "this election's log has no key yet")
+    if body.promise is not None:
+        return _check_promise(session, election_id, body, verifier, latest)
+    if body.entry_hash is None:
+        raise ProblemError(INVALID_RECEIPT, "a receipt needs its entry_hash")
     leaf = bytes.fromhex(body.entry_hash)
     try:
         proof, cp = note.verify_tlog_proof(_proof_of(body), leaf, verifier, verifier.name)
@@ -88,6 +116,8 @@ def check_receipt(session: Session, election_id: str, body: ReceiptCheckIn) -> R
         except merkle.ProofError:
             consistent = False
     return ReceiptCheckOut(
+        kind="receipt",
+        status="included" if in_log else "missing",
         signature_valid=True,
         proof_valid=True,
         in_log=in_log,
@@ -97,4 +127,36 @@ def check_receipt(session: Session, election_id: str, body: ReceiptCheckIn) -> R
         latest_size=latest.size,
         latest_checkpoint=latest.note,
         consistency_proof=[h.hex() for h in cproof],
+    )
+
+
+def _check_promise(
+    session: Session,
+    election_id: str,
+    body: ReceiptCheckIn,
+    verifier: note.Verifier,
+    latest: LogCheckpoint,
+) -> ReceiptCheckOut:
+    assert body.promise is not None
+    try:
+        promise = note.open_promise(body.promise, verifier, verifier.name)
+    except note.NoteError as e:
+        raise ProblemError(INVALID_RECEIPT, f"promise: {e}") from None
+    if body.entry_hash is not None and bytes.fromhex(body.entry_hash) != promise.entry_hash:
+        raise ProblemError(INVALID_RECEIPT, "the promise is for another entry_hash")
+    found = receipt_status(session, election_id, promise.entry_hash)
+    receipt = found.receipt if found is not None else None
+    return ReceiptCheckOut(
+        kind="promise",
+        status="missing" if found is None else found.status,
+        signature_valid=True,
+        proof_valid=None,
+        in_log=receipt is not None,
+        consistent=None,
+        index=None if receipt is None else receipt.index,
+        receipt_size=None,
+        latest_size=latest.size,
+        latest_checkpoint=latest.note,
+        consistency_proof=[],
+        receipt=receipt,
     )

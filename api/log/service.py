@@ -60,6 +60,15 @@ def reserve_indices(session: Session, election_id: str, count: int) -> int:
     return int(new_size) - count
 
 
+def check_entry(election_id: str, e: dict[str, Any]) -> None:
+    """What every entry of the public log must be: typed, of its election, no personal data."""
+    if not isinstance(e.get("type"), str):
+        raise ValueError("a log entry needs a string `type`")
+    if e.get("election") != election_id:
+        raise ValueError("a log entry must name its election")
+    _check_public(e)
+
+
 def append_entries(
     session: Session,
     election_id: str,
@@ -69,29 +78,34 @@ def append_entries(
 ) -> list[LogEntry]:
     """Append typed entries (each a JSON object with `type`) and return the stored rows.
 
-    One checkpoint for the new size, or with `checkpoint_each` one per entry (size index + 1),
-    as api.log.group_commit needs for its receipts."""
+    One checkpoint for the new size, or with `checkpoint_each` one per entry (size index + 1)."""
     if not entries:
         return []
     for e in entries:
-        if not isinstance(e.get("type"), str):
-            raise ValueError("a log entry needs a string `type`")
-        if e.get("election") != election_id:
-            raise ValueError("a log entry must name its election")
-        _check_public(e)
-    first = reserve_indices(session, election_id, len(entries))
-    rows = []
-    for i, e in enumerate(entries):
+        check_entry(election_id, e)
+    encoded = []
+    for e in entries:
         body = canonical_json(e)
-        rows.append(
-            LogEntry(
-                election_id=election_id,
-                idx=first + i,
-                type=e["type"],
-                body=body,
-                leaf_hash=leaf_hash(body),
-            )
-        )
+        encoded.append((e["type"], body, leaf_hash(body)))
+    return append_rows(session, election_id, encoded, checkpoint_each=checkpoint_each)
+
+
+def append_rows(
+    session: Session,
+    election_id: str,
+    encoded: Sequence[tuple[str, bytes, bytes]],
+    *,
+    checkpoint_each: bool = False,
+) -> list[LogEntry]:
+    """Append entries already checked and encoded as (type, canonical bytes, leaf hash), in this
+    order, with the Merkle tree and a signed checkpoint (api.log.tree.after_append)."""
+    if not encoded:
+        return []
+    first = reserve_indices(session, election_id, len(encoded))
+    rows = [
+        LogEntry(election_id=election_id, idx=first + i, type=t, body=body, leaf_hash=leaf)
+        for i, (t, body, leaf) in enumerate(encoded)
+    ]
     # Core INSERT: one statement, no unit-of-work bookkeeping; the rows stay plain objects.
     session.execute(
         _INSERT_ENTRIES,

@@ -226,6 +226,18 @@ def latest_checkpoint(session: Session, election_id: str) -> LogCheckpoint | Non
     ).first()
 
 
+def first_checkpoint_covering(
+    session: Session, election_id: str, index: int
+) -> LogCheckpoint | None:
+    """The smallest checkpoint whose tree holds entry `index` (size > index)."""
+    return session.exec(
+        select(LogCheckpoint)
+        .where(LogCheckpoint.election_id == election_id, col(LogCheckpoint.size) > index)
+        .order_by(col(LogCheckpoint.size))
+        .limit(1)
+    ).first()
+
+
 def checkpoint_at(session: Session, election_id: str, size: int) -> LogCheckpoint | None:
     return session.get(LogCheckpoint, (election_id, size))
 

@@ -4,10 +4,13 @@ time or address and logs nothing about the ballot.
 Checks, cheapest first: voting open and inside the window, the kiesgroep has an issuer key, the
 ciphertext has the election's fixed length, the issuer's RSA-PSS signature over
 `prefix ‖ credential` (a standard verify, RFC 9474 §4.5), the Ed25519 ballot signature over the
-RFC 8785 bytes of the entry without `signature`. Then, holding the election's row lock, the
-status once more (a close may have committed meanwhile) and the `seq` rule as one conditional
-upsert: the row of the credential moves only to a strictly greater `seq`, so a replayed or older
-ballot, or the loser of two concurrent casts with one `seq`, is refused.
+RFC 8785 bytes of the entry without `signature`. Then the `seq` rule as one conditional upsert:
+the credential's row moves only to a strictly greater `seq` (it holds the highest of its pooled
+and appended ballots), so a replayed or older ballot, or the loser of two concurrent casts with
+one `seq`, is refused — unless it is byte for byte a ballot already accepted, which gets the same
+promise again. Then, holding the election's lock, the status once more (a close may have
+committed meanwhile) and the entry goes into its kiesgroep's pool (PROTOCOL.md "Publication in
+shuffled batches"); the answer is a ballot promise (api.log.receipts), never the entry's place.
 """
 
 from __future__ import annotations
@@ -17,10 +20,9 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from api.log import group_commit
-from api.log.models import LogEntry
-from api.log.receipts import build_receipt
-from api.log.schemas import Receipt
+from api.log import group_commit, pool, tree
+from api.log.receipts import build_promise
+from api.log.schemas import Promise
 from api.problems import ProblemError, problem_type
 from api.settings import Settings
 from api.voting import keys as voting_keys
@@ -32,7 +34,8 @@ from api.voting.issuance import (
 )
 from api.voting.models import BallotSeq
 from crypto import blindrsa, credential, sealing
-from crypto.canonical import EncodingError, b64d
+from crypto.canonical import EncodingError, b64d, canonical_json
+from crypto.merkle import leaf_hash
 
 WRONG_ELECTION = problem_type(
     "ballot-wrong-election",
@@ -76,6 +79,13 @@ SUPERSEDED = problem_type(
     409,
     "A ballot with this seq or higher exists",
     "seq must exceed every earlier ballot of this credential; the highest seq counts.",
+)
+WITH_AUTHORIZATION = problem_type(
+    "ballot-with-authorization",
+    400,
+    "A ballot must not carry credentials",
+    "Casting is anonymous: a ballot that arrives with an Authorization header is refused before "
+    "anything else is read, so a frontend bug cannot tie a ballot to a token in any log.",
 )
 NO_REVOTING = problem_type(
     "revoting-not-allowed",
@@ -131,7 +141,9 @@ def _b64(entry: dict[str, Any], name: str, length: int | None) -> bytes:
 
 def cast_ballot(
     session: Session, settings: Settings, election_id: str, entry: dict[str, Any]
-) -> Receipt:
+) -> tuple[Promise, bool]:
+    """Check and pool the ballot; (its promise, True if this call accepted it, False for an
+    identical retry of a ballot accepted before)."""
     if entry["election"] != election_id:
         raise ProblemError(WRONG_ELECTION)
     election = voting_view(session, settings, election_id)
@@ -154,24 +166,43 @@ def cast_ballot(
         raise ProblemError(BAD_CREDENTIAL)
     if not credential.verify_entry(cred, entry):
         raise ProblemError(BAD_SIGNATURE)
-    revote = parsed_settings(election.settings_json).revoting_allowed
+    election_settings = parsed_settings(election.settings_json)
+    revote = election_settings.revoting_allowed
     seq = entry["seq"]
+    entry_hash = leaf_hash(canonical_json(entry))
+    accepted: dict[str, bool] = {}
 
-    # Everything above needed no lock. What follows runs under the election's row lock, in a
-    # group commit with other appends of this process (api.log.group_commit): the status once
-    # more (a close may have committed meanwhile, so no ballot lands after `voting closed`) and
-    # the `seq` rule, then the append and the receipt against the checkpoint of index + 1.
-    def work(s: Session) -> dict[str, Any]:
-        if not _raise_seq(s, election_id, cred, group, seq, revote):
-            raise ProblemError(SUPERSEDED if revote else NO_REVOTING)
-        return entry
+    # The seq rule needs no election lock: the credential's row locks only itself. What follows
+    # `work` runs under the election's lock, in a group commit with other casts and issuances of
+    # this process (api.log.group_commit): the status once more (a close may have committed
+    # meanwhile, so no ballot is pooled after the pools were flushed for `voting closed`), then
+    # the pool insert and, if the group is due, its flush.
+    def work(s: Session) -> dict[str, Any] | None:
+        if _raise_seq(s, election_id, cred, group, seq, revote):
+            accepted["new"] = True
+            return entry
+        # Refused by the seq rule, unless it is this very ballot again (a lost answer): pool
+        # first, then log, so a flush committing in between cannot hide it from both reads.
+        if pool.is_pooled(s, election_id, entry_hash) or (
+            tree.index_of(s, election_id, entry_hash) is not None
+        ):
+            accepted["new"] = False
+            return None
+        raise ProblemError(SUPERSEDED if revote else NO_REVOTING)
 
-    def after(s: Session, row: LogEntry | None) -> Receipt:
-        assert row is not None
-        return build_receipt(s, election_id, row.idx, bytes(row.leaf_hash))
+    def after(s: Session, _entry: dict[str, Any] | None) -> Promise:
+        return build_promise(s, election_id, entry_hash)
 
     def closed(status: str) -> ProblemError:
         return voting_closed(settings, election_id, status)
 
-    result: Receipt = group_commit.submit(session, election_id, work, after, closed)
-    return result
+    promise: Promise = group_commit.submit(
+        session,
+        election_id,
+        work,
+        after,
+        closed,
+        group=group,
+        batch_size=election_settings.batch_size,
+    )
+    return promise, accepted.get("new", False)

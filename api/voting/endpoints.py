@@ -6,19 +6,24 @@ cookie, and nothing about the request is stored or logged beyond the public ball
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, Request, Response, status
+from fastapi.routing import APIRoute
 
 from api.db import reads_in_autocommit
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep
 from api.elections.service import election_view, get_election
+from api.log import receipts
+from api.log.schemas import ReceiptStatus
 from api.problems import (
     AUTH,
     NOT_FOUND,
     TOO_LARGE,
     ProblemError,
     problem_responses,
+    problem_type,
 )
 from api.voting import casting, issuance, keys
 from api.voting.schemas import (
@@ -36,6 +41,35 @@ from crypto.canonical import b64e
 
 router = APIRouter(prefix="/elections/{election_id}", tags=["voting"])
 MAX_BALLOT_BODY = 96 * 1024
+
+
+class AnonymousRoute(APIRoute):
+    """A route of the anonymous cast path: a request with an `Authorization` header is refused
+    (400 `ballot-with-authorization`) before its body is read or anything else is looked at
+    (PROTOCOL.md "Threat model"), so no ballot ever sits in a request next to a voter's token."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def refuse_credentials(request: Request) -> Response:
+            if "authorization" in request.headers:
+                raise ProblemError(casting.WITH_AUTHORIZATION)
+            return await handler(request)
+
+        return refuse_credentials
+
+
+# The cast route alone, so that its route class applies to nothing else.
+ballot_router = APIRouter(
+    prefix="/elections/{election_id}", tags=["voting"], route_class=AnonymousRoute
+)
+UNKNOWN_ENTRY = problem_type(
+    "unknown-ballot",
+    404,
+    "No such ballot",
+    "No ballot with this entry hash was accepted in this election: not in its pool, not in its "
+    "log.",
+)
 
 
 @router.post(
@@ -131,38 +165,72 @@ def credential_status(
     )
 
 
-@router.post(
+@ballot_router.post(
     "/ballots",
     status_code=status.HTTP_201_CREATED,
     response_model=CastOut,
     # Bounded while received, declared or chunked: a 413 problem before anything is parsed.
     max_body_size=MAX_BALLOT_BODY,
-    responses=problem_responses(
-        NOT_FOUND,
-        TOO_LARGE,
-        issuance.VOTING_NOT_OPEN,
-        issuance.OUTSIDE_WINDOW,
-        keys.KEYS_MISSING,
-        casting.WRONG_ELECTION,
-        casting.UNKNOWN_GROUP,
-        casting.MALFORMED_BALLOT,
-        casting.BAD_LENGTH,
-        casting.BAD_CREDENTIAL,
-        casting.BAD_SIGNATURE,
-        casting.SUPERSEDED,
-        casting.NO_REVOTING,
-    ),
-    summary="Cast a ballot (anonymous: no token, no cookie); answers with a receipt",
+    responses={
+        200: {"model": CastOut, "description": "an identical retry: the same promise again"},
+        **problem_responses(
+            casting.WITH_AUTHORIZATION,
+            NOT_FOUND,
+            TOO_LARGE,
+            issuance.VOTING_NOT_OPEN,
+            issuance.OUTSIDE_WINDOW,
+            keys.KEYS_MISSING,
+            casting.WRONG_ELECTION,
+            casting.UNKNOWN_GROUP,
+            casting.MALFORMED_BALLOT,
+            casting.BAD_LENGTH,
+            casting.BAD_CREDENTIAL,
+            casting.BAD_SIGNATURE,
+            casting.SUPERSEDED,
+            casting.NO_REVOTING,
+        ),
+    },
+    summary="Cast a ballot (anonymous: no token, no cookie); answers with a ballot promise",
+    description="The ballot waits in its kiesgroep's pool until the next flush (PROTOCOL.md "
+    "'Publication in shuffled batches'); the answer is the log key's signed promise that it will "
+    "be in the log no later than the close of voting. Its receipt is served by entry hash once "
+    "it is appended (`GET …/receipts/{entry_hash}`). The same ballot sent again (byte for byte) "
+    "gets the same promise (200). A request with an `Authorization` header is refused (400).",
 )
 def cast_ballot(
     election_id: str,
     body: Annotated[BallotIn, "the ballot entry of PROTOCOL.md, exactly"],
     session: SessionDep,
     settings: SettingsDep,
+    response: Response,
 ) -> CastOut:
     reads_in_autocommit(session)
-    receipt = casting.cast_ballot(session, settings, election_id, body.model_dump())
-    return CastOut(**receipt.model_dump())
+    promise, new = casting.cast_ballot(session, settings, election_id, body.model_dump())
+    if not new:
+        response.status_code = status.HTTP_200_OK
+    return CastOut(**promise.model_dump())
+
+
+@router.get(
+    "/receipts/{entry_hash}",
+    response_model=ReceiptStatus,
+    responses=problem_responses(NOT_FOUND, UNKNOWN_ENTRY),
+    summary="A ballot's receipt by entry hash: `pending` until its flush, then `included`",
+    description="While the ballot waits in its kiesgroep's pool the answer is `pending` (not an "
+    "error: ask again later; every pool is flushed at the close of voting). Once appended, "
+    "`included` with the receipt (JSON fields and C2SP tlog-proof@v1 text).",
+)
+def receipt_by_hash(
+    election_id: str,
+    entry_hash: Annotated[str, Path(pattern="^[0-9a-f]{64}$", description="hex leaf hash")],
+    session: SessionDep,
+) -> ReceiptStatus:
+    reads_in_autocommit(session)
+    election_view(session, election_id)
+    found = receipts.receipt_status(session, election_id, bytes.fromhex(entry_hash))
+    if found is None:
+        raise ProblemError(UNKNOWN_ENTRY)
+    return found
 
 
 @router.get(

@@ -217,8 +217,9 @@ def issue_credential(
     jwk = ek.issuer_jwk[group]
     got: dict[str, bytes] = {}
 
-    # Under the election's row lock, in a group commit with other appends of this process
-    # (api.log.group_commit): claim, and only if this request made the claim, sign and log.
+    # In a group commit with other casts and issuances of this process (api.log.group_commit):
+    # claim, and only if this request made the claim, sign; the `issuance` entry then waits in
+    # the group's pool for its flush (PROTOCOL.md "Issuance" step 3), under the election's lock.
     def work(s: Session) -> dict[str, object] | None:
         claimed = _claim(
             s,
@@ -246,7 +247,15 @@ def issue_credential(
     def closed(status: str) -> ProblemError:
         return voting_closed(settings, election_id, status)
 
-    result: Issued = group_commit.submit(session, election_id, work, after, closed)
+    result: Issued = group_commit.submit(
+        session,
+        election_id,
+        work,
+        after,
+        closed,
+        group=group,
+        batch_size=parsed_settings(election.settings_json).batch_size,
+    )
     return result
 
 

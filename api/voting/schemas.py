@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from api.log.schemas import Receipt
+from api.log.schemas import Promise
 
 B64_32 = Field(min_length=44, max_length=44, description="b64 of 32 bytes")
 MAX_CIPHERTEXT_B64 = 65536
@@ -74,8 +74,8 @@ class BallotIn(BaseModel):
     signature: StrictStr = Field(min_length=88, max_length=88, description="b64 Ed25519 sig")
 
 
-class CastOut(Receipt):
-    """The receipt of a cast ballot (PROTOCOL.md "Casting" step 4)."""
+class CastOut(Promise):
+    """The answer to a cast: the ballot promise (PROTOCOL.md "Casting" step 4)."""
 
 
 class GroupTurnout(BaseModel):

@@ -16,7 +16,7 @@ from api.log import atrest
 from api.log.tree_models import LogKey
 from cli.client import StembusClient
 from crypto import merkle, note
-from tests.api.test_voting_support import voting_election
+from tests.api.test_voting_support import close_voting, receipts_of, voting_election
 
 JSON_FIELDS = ("entry_hash", "index", "checkpoint", "inclusion_proof")
 
@@ -55,14 +55,16 @@ def _leaves(ve) -> list[bytes]:
 
 @pytest.fixture()
 def voted(app, client, make_election):
-    """An election in which two voters cast (one re-votes): (election, sdk, first receipt)."""
+    """An election in which two voters cast (one re-votes), then voting closed (which flushes
+    the pools): (election, sdk, the first ballot's receipt)."""
     ve = voting_election(app, make_election, n_voters=3)
     sdk = StembusClient(http=client)
     codes = list(ve.codes.values())
-    cred, receipt = sdk.vote(ve.id, codes[0], {"q1": ["yes"]})
+    cred, _ = sdk.vote(ve.id, codes[0], {"q1": ["yes"]})
     sdk.vote(ve.id, codes[1], {"q1": ["no"]})
     sdk.revote(cred, {"q1": ["abstain"]})
-    return ve, sdk, receipt
+    close_voting(ve)
+    return ve, sdk, receipts_of(sdk, cred)[0]
 
 
 def test_a_receipt_checks_in_each_form_and_stays_consistent(client, voted):
@@ -76,7 +78,12 @@ def test_a_receipt_checks_in_each_form_and_stays_consistent(client, voted):
         assert out["signature_valid"] and out["proof_valid"]
         assert out["in_log"] and out["consistent"]
         assert out["index"] == receipt["index"]
-        assert out["receipt_size"] == receipt["index"] + 1
+        # the receipt's checkpoint is the one signed after the flush that appended the ballot
+        assert out["receipt_size"] == note.Checkpoint.from_text(
+            note.parse_note(receipt["checkpoint"])[0]
+        ).size
+        assert out["receipt_size"] > receipt["index"]
+        assert out["kind"] == "receipt" and out["status"] == "included"
         assert out["latest_size"] == latest["size"]
         assert out["latest_checkpoint"] == latest["note"]
         # the consistency proof verifies with our own Merkle code, between the two roots
@@ -113,7 +120,8 @@ def test_a_receipt_with_another_leaf_hash_is_refused(client, voted):
 
 def test_a_whole_receipt_whose_two_forms_disagree_is_refused(client, voted):
     ve, _, receipt = voted
-    later = client.get(ve.e.url(f"/log/checkpoints/{receipt['index'] + 2}")).json()["note"]
+    later = client.get(ve.e.url("/log/checkpoint")).json()["note"]
+    assert later != receipt["checkpoint"]
     assert list(reversed(receipt["inclusion_proof"])) != receipt["inclusion_proof"]
     # Each JSON field that differs from the tlog-proof text, alone: the check cannot say
     # which of the two it vouches for.
@@ -185,7 +193,9 @@ def test_a_receipt_with_a_broken_encoding_is_refused(app, client, voted):
 def test_another_elections_receipt_is_refused(app, client, make_election, voted):
     ve, sdk, receipt = voted
     other = voting_election(app, make_election, n_voters=1)
-    _, other_receipt = sdk.vote(other.id, next(iter(other.codes.values())), {"q1": ["yes"]})
+    other_cred, _ = sdk.vote(other.id, next(iter(other.codes.values())), {"q1": ["yes"]})
+    close_voting(other)
+    other_receipt = receipts_of(sdk, other_cred)[0]
     for body in (other_receipt, _json_form(other_receipt), _tlog_form(other_receipt)):
         _invalid(client, ve.id, body)
     for body in (receipt, _json_form(receipt), _tlog_form(receipt)):
@@ -222,7 +232,9 @@ def _receipt_for(tree: merkle.MerkleLog, index: int, size: int, signer: note.Sig
 def test_a_receipt_whose_checkpoint_is_not_the_logs_is_refused(app, client, voted):
     ve, _, receipt = voted
     leaves = _leaves(ve)
-    idx, size = receipt["index"], receipt["index"] + 1
+    size = note.Checkpoint.from_text(note.parse_note(receipt["checkpoint"])[0]).size
+    idx = receipt["index"]
+    assert size < len(leaves)  # the log grew after the receipt's checkpoint
     real = merkle.MerkleLog()
     real.append_many(leaves)
     log_key = _log_signer(app, ve.id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from cli.client import StembusClient
 from crypto import sealing
 from crypto.canonical import b64d
-from tests.api.test_voting_support import voting_election
+from tests.api.test_voting_support import close_voting, voting_election
 
 
 def test_consultation_flow_with_revotes(app, client, make_election):
@@ -15,20 +15,33 @@ def test_consultation_flow_with_revotes(app, client, make_election):
     creds = []
     choices = [{"q1": ["yes"]}, {"q1": ["no"], "q2": ["fiets", "sport"]}, {}, {"q2": ["sport"]}]
     for code, sel in zip(ve.codes.values(), choices, strict=True):
-        cred, receipt = sdk.vote(ve.id, code, sel)
-        assert receipt["election"] == ve.id
+        cred, promise = sdk.vote(ve.id, code, sel)
+        assert promise["election"] == ve.id and promise["promise"]
         creds.append(cred)
     # Two voters change their minds; their later ballots have seq 2 and 3.
     sdk.revote(creds[0], {"q1": ["abstain"]})
     sdk.revote(creds[0], {"q1": ["no"]})
     sdk.revote(creds[2], {"q2": ["kinderopvang"]})
     assert [c.seq for c in creds] == [3, 1, 2, 1]
+    assert [len(c.promises) for c in creds] == [3, 1, 2, 1]
+    # Seven ballots: fewer than 2·batch_size (20), so all wait in the pool until the close.
+    assert not [x for x in ve.e.log() if x["type"] in ("ballot", "issuance")]
+    turnout = client.get(ve.e.url("/voting/turnout"), headers=ve.e.committee).json()
+    assert turnout["groups"] == [
+        {"group": "all", "eligible": 4, "credentials_issued": 4, "voted": 4}
+    ]
+    for c in creds:
+        assert sdk.collect_receipts(c) == (0, len(c.promises))  # pending, not an error
+    close_voting(ve)
     ballots = [x for x in ve.e.log() if x["type"] == "ballot"]
     assert len(ballots) == 7
-    # The final ballot of each credential decrypts to the last choice.
-    final = {}
+    for c in creds:
+        assert sdk.collect_receipts(c) == (len(c.promises), 0)
+    # The final ballot of each credential (its highest seq) decrypts to the last choice.
+    final: dict[str, dict] = {}
     for b in ballots:
-        final[b["credential"]] = b
+        if b["seq"] > final.get(b["credential"], {"seq": 0})["seq"]:
+            final[b["credential"]] = b
     assert len(final) == 4
     opened = {}
     for cred_b64, b in final.items():
@@ -45,10 +58,6 @@ def test_consultation_flow_with_revotes(app, client, make_election):
             sdk.verify_receipt_against_log(receipt)
             check = sdk.check_receipt(receipt)
             assert check["in_log"] and check["consistent"] and check["proof_valid"]
-    turnout = client.get(ve.e.url("/voting/turnout"), headers=ve.e.committee).json()
-    assert turnout["groups"] == [
-        {"group": "all", "eligible": 4, "credentials_issued": 4, "voted": 4}
-    ]
     issuances = [x for x in ve.e.log() if x["type"] == "issuance"]
     assert len(issuances) == 4 and {x["group"] for x in issuances} == {"all"}
 

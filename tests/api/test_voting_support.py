@@ -141,3 +141,20 @@ def voting_election(
         r = e.transition("voting")
         assert r.status_code == 200, r.text
     return ve
+
+
+def close_voting(ve: VotingElection) -> None:
+    """voting → closed: every kiesgroep's pool is flushed whole into the log just before the
+    `voting closed` entry (PROTOCOL.md "Publication in shuffled batches")."""
+    r = ve.e.transition("closed")
+    assert r.status_code == 200, r.text
+
+
+def receipts_of(sdk: Any, cred: Any) -> list[dict[str, Any]]:
+    """The receipts of every ballot the credential was promised, once they are in the log (the
+    SDK fetches and verifies them by entry hash); fails if any is still pending."""
+    held, pending = sdk.collect_receipts(cred)
+    assert pending == 0, f"{pending} ballots still pending"
+    assert held == len(cred.promises)
+    by_hash = {r["entry_hash"]: r for r in cred.receipts}
+    return [by_hash[p["entry_hash"]] for p in cred.promises]

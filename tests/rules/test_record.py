@@ -44,6 +44,17 @@ def _entry_pos(lines: list[bytes], type_: str, nth: int = 0) -> tuple[int, int]:
     raise AssertionError(type_)
 
 
+def _covering(lines: list[bytes], pos: int) -> tuple[int, int]:
+    """(line number, last entry index) of the first checkpoint after line ``pos``: the one
+    signed after the entry's flush, whose root a changed entry breaks."""
+    for at in range(pos + 1, len(lines)):
+        obj = json.loads(lines[at])
+        if "checkpoint" in obj:
+            text = note.parse_note(obj["checkpoint"])[0]
+            return at, note.Checkpoint.from_text(text).size - 1
+    raise AssertionError("no checkpoint after that line")
+
+
 def _fails(report: Report, check: str, index: int | None = None) -> str:
     assert not report.ok
     f = report.first(check)
@@ -62,8 +73,9 @@ def test_honest_record_passes_every_check(honest: Synthetic) -> None:
         honest.path, log_key=honest.log_key, receipts=receipts, progress=lambda *a: calls.append(a)
     )
     assert report.ok, [str(f) for f in report.failures]
-    assert report.entries == honest.size and report.checkpoints == honest.size
+    assert report.entries == honest.size and report.checkpoints == honest.checkpoints
     for check in (
+        "flush",
         "checkpoint-signature",
         "merkle-root",
         "checkpoint-consistency",
@@ -93,8 +105,18 @@ def test_a_changed_byte_in_an_entry_is_found(honest: Synthetic, tmp_path: Path, 
     raw[at] = ord("X") if raw[at] != ord("X") else ord("Y")
     lines[pos] = bytes(raw)
     report = verify_record(_write(tmp_path, lines))
-    msg = _fails(report, "merkle-root", index)
-    assert f"entries 0..{index}" in msg
+    # The root breaks at the first checkpoint that covers the entry: for issuance and ballot
+    # entries the one after their flush (PROTOCOL.md "Publication in shuffled batches").
+    _, covered = _covering(lines, pos)
+    msg = _fails(report, "merkle-root", covered)
+    assert f"entries 0..{covered}" in msg
+    # ... and the changed entry itself is named by a check of its own content.
+    if type_ in ("ballot", "issuance"):
+        # group "Xroductie": no issuer key of that group, and not the group of its flush
+        if type_ == "ballot":
+            _fails(report, "ballot-issuer-signature", index)
+        f = report.first("flush")
+        assert f is not None and (f.index == index or f"entry {index}" in f.message), str(f)
 
 
 def test_any_byte_of_any_entry_changed_fails(honest: Synthetic, tmp_path: Path) -> None:
@@ -149,19 +171,23 @@ def test_reordered_and_renumbered_entries_break_the_root(honest: Synthetic, tmp_
 
     lines[a] = entry_line(ia, canonical_json(eb))
     lines[b] = entry_line(ib, canonical_json(ea))
-    _fails(verify_record(_write(tmp_path, lines)), "merkle-root", ia)
+    report = verify_record(_write(tmp_path, lines))
+    _fails(report, "merkle-root", _covering(lines, b)[1])
+    # two ballots of one run swapped: the run is no longer in leaf-hash order
+    assert report.first("flush") is not None and ia <= report.first("flush").index <= ib
 
 
 def test_a_forged_checkpoint_fails_its_signature(honest: Synthetic, tmp_path: Path) -> None:
     lines = _lines(honest)
-    pos, index = _entry_pos(lines, "ballot", 0)
-    cp_text = json.loads(lines[pos + 1])["checkpoint"]
+    pos, _ = _entry_pos(lines, "ballot", 0)
+    cp_pos, index = _covering(lines, pos)
+    cp_text = json.loads(lines[cp_pos])["checkpoint"]
     cp = note.Checkpoint.from_text(note.parse_note(cp_text)[0])
     forger = note.Signer.generate(honest.origin)  # same name, another key
     forged = note.sign_checkpoint(note.Checkpoint(cp.origin, cp.size, b"\x07" * 32), forger)
     from rules.record import checkpoint_line
 
-    lines[pos + 1] = checkpoint_line(forged)
+    lines[cp_pos] = checkpoint_line(forged)
     msg = _fails(verify_record(_write(tmp_path, lines)), "checkpoint-signature", index)
     assert "checkpoint" in msg
 
