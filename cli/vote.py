@@ -10,9 +10,15 @@ with the saved credential instead of asking for a new one, which the server woul
 The credential request is saved there too before it is sent, so a run whose answer was lost
 resumes on the next run with the same request (PROTOCOL.md: same blinded_msg, same blind_sig).
 The choices are checked against the published questions or lists before anything is sent.
-If a ballot's answer (its receipt) was lost in an election without re-voting, the next run finds
-that ballot in the public log and recovers its receipt, saying what that receipt can and cannot
-show (cli.client.RecoveredReceipt).
+
+A cast is answered with a ballot promise (PROTOCOL.md "Casting" step 4): the ballot waits in its
+kiesgroep's pool and is published with at least `batch_size` others, in an order that says
+nothing about who cast it when; `stembus vote --check` later fetches and verifies the receipt of
+every ballot that is in the log by then (all of them once voting has closed). The signed ballot
+is saved in the file before it is sent, so a run whose answer was lost sends the very same ballot
+again on the next run and gets the same promise. Without that (an older file), in an election
+without re-voting, the next run finds the ballot in the public log and recovers its receipt,
+saying what that receipt can and cannot show (cli.client.RecoveredReceipt).
 """
 
 from __future__ import annotations
@@ -78,17 +84,26 @@ def vote(
     delay_max: Annotated[
         float, typer.Option(help="wait a random 0..SECONDS between issuance and casting")
     ] = 0.0,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="cast nothing: fetch and verify the receipts of your ballots now in the log",
+        ),
+    ] = False,
 ) -> None:
-    """Vote: log in with your code, get an anonymous credential, seal, cast, keep the receipt.
+    """Vote: log in with your code, get an anonymous credential, seal, cast, keep the promise.
 
     The choices are checked against the published questions or lists before anything is sent
-    (exit code 2 if they are invalid). If the answer to the credential request was lost, run the
-    same command again: the saved request is sent again and the vote completes."""
+    (exit code 2 if they are invalid). If the answer to the credential request or the ballot was
+    lost, run the same command again: the saved request or ballot is sent again and the vote
+    completes. With --check, nothing is cast: the receipts of the saved ballots are fetched."""
     import httpx
 
     from cli.client import (
         PendingCredential,
         ProtocolError,
+        RecoveredPromise,
         RecoveredReceipt,
         StembusClient,
         StembusError,
@@ -99,6 +114,9 @@ def vote(
 
     client = StembusClient(url)
     path = state or Path(f"stembus-{election}-credential.json")
+    if check:
+        _check_receipts(client, election, path)
+        return
 
     def check_choices(group: str, selections: Any) -> None:
         definition = client.ballot_definition(election, group)
@@ -162,10 +180,21 @@ def vote(
                 console.print(f"Waiting {wait:.0f} s before casting (unlinks timing)…")
                 time.sleep(wait)
         before = cred.seq
-        receipt = client.cast(cred, selections)
+        if cred.pending_ballot is not None:
+            console.print(
+                f"[yellow]Sending again the ballot saved in {path}[/] (seq "
+                f"{cred.pending_ballot['seq']}): its answer did not arrive."
+            )
+        answer = client.cast(cred, selections, on_prepared=lambda c: c.save(path))
         cred.save(path)
-        recovered = isinstance(receipt, RecoveredReceipt)
-        if recovered:
+        recovered = isinstance(answer, RecoveredReceipt | RecoveredPromise)
+        if isinstance(answer, RecoveredPromise):
+            console.print(
+                "[yellow]Your earlier ballot counts[/]: its answer was lost, the service has it "
+                "(the same promise again), and re-voting is not allowed, so the choices given "
+                "now were not cast."
+            )
+        elif isinstance(answer, RecoveredReceipt):
             console.print(
                 "[yellow]Receipt recovered from the public log[/]: re-voting is not allowed, so "
                 "your earlier ballot (its receipt was lost) counts; it is signed with your "
@@ -190,13 +219,66 @@ def vote(
         )
         raise typer.Exit(1) from None
     table = Table(show_header=False, box=None)
-    table.add_row("election", receipt["election"])
-    table.add_row("log index", str(receipt["index"]))
-    table.add_row("entry hash", receipt["entry_hash"])
+    table.add_row("election", answer["election"])
+    if "index" in answer:  # a receipt (recovered from the log)
+        table.add_row("log index", str(answer["index"]))
+    table.add_row("entry hash", answer["entry_hash"])
     table.add_row("seq", str(cred.seq))
-    title = "Ballot in the log — recovered receipt" if recovered else "Ballot cast — receipt"
-    console.print(Panel(table, title=f"[green]{title} verified[/]"))
-    console.print(f"Credential and receipts saved to [bold]{path}[/] (keep it private).")
+    if isinstance(answer, RecoveredReceipt):
+        title = "Ballot in the log — recovered receipt verified"
+    else:
+        title = "Ballot accepted — promise verified"
+    console.print(Panel(table, title=f"[green]{title}[/]"))
+    if "index" not in answer:
+        console.print(
+            "The ballot waits for its batch: it is published with others, in an order that says "
+            "nothing about when it was cast, at the latest when voting closes. Run "
+            f"[bold]stembus vote --url {url} --election {election} --check[/] later for its "
+            "receipt; the signed promise proves the service took it."
+        )
+    console.print(f"Credential, promises and receipts saved to [bold]{path}[/] (keep it private).")
+
+
+def _check_receipts(client: Any, election: str, path: Path) -> None:
+    """`stembus vote --check`: the receipts of the saved ballots that are in the log now."""
+    import httpx
+
+    from cli.client import ProtocolError, StembusError, StoredCredential
+
+    try:
+        cred = StoredCredential.load(path)
+    except (OSError, ValueError, TypeError) as e:
+        console.print(f"[red]No credential file to check[/] ({path}: {e})")
+        raise typer.Exit(2) from None
+    if cred.election != election:
+        console.print(f"[red]{path} holds a credential of another election[/]")
+        raise typer.Exit(2)
+    try:
+        held, pending = client.collect_receipts(cred)
+    except StembusError as e:
+        console.print(f"[red]Refused[/] ({e.status} {e.type}): {e.problem.get('detail', '')}")
+        raise typer.Exit(1) from None
+    except ProtocolError as e:
+        console.print(f"[red]Check failed[/]: {e}")
+        raise typer.Exit(1) from None
+    except httpx.TransportError as e:
+        console.print(f"[red]No answer from the server[/] ({e}); try again later.")
+        raise typer.Exit(1) from None
+    cred.save(path)
+    table = Table("seq", "entry hash", "status")
+    receipts = {r["entry_hash"]: r for r in cred.receipts}
+    for p in cred.promises:
+        r = receipts.get(p["entry_hash"])
+        status = f"in the log, index {r['index']} (receipt verified)" if r else "pending"
+        table.add_row(str(p.get("seq", "")), p["entry_hash"], status)
+    console.print(table)
+    if pending:
+        console.print(
+            f"{pending} ballot(s) still wait for their batch; every one is published at the "
+            "latest when voting closes. Run --check again then."
+        )
+    else:
+        console.print(f"[green]Every ballot is in the log[/]; receipts saved to {path}.")
 
 
 def register(app: typer.Typer) -> None:

@@ -21,7 +21,7 @@ from cli.main import app as cli_app
 from crypto import sealing
 from crypto.canonical import b64d
 from tests.api.test_tally import SETTINGS, seed_voting
-from tests.api.test_voting_support import CONSULTATION, voting_election
+from tests.api.test_voting_support import CONSULTATION, close_voting, voting_election
 from tests.conftest import bearer
 
 ONE_BALLOT = {**CONSULTATION, "revoting_allowed": False}
@@ -52,16 +52,15 @@ def test_stembus_vote_and_revote(app, make_election, server_url, tmp_path):
     args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
     r = runner.invoke(cli_app, [*args, "--code", code, "--choose", "q1=yes"])
     assert r.exit_code == 0, r.output
-    assert "receipt verified" in r.output
+    assert "promise verified" in r.output
     saved = json.loads(state.read_text())
-    assert saved["seq"] == 1 and len(saved["receipts"]) == 1
+    assert saved["seq"] == 1 and len(saved["promises"]) == 1 and saved["receipts"] == []
+    assert saved["pending_ballot"] is None
     r = runner.invoke(cli_app, [*args, "--choose", "q1=no", "--choose", "q2=fiets,sport"])
     assert r.exit_code == 0, r.output
     assert json.loads(state.read_text())["seq"] == 2
-    ballots = [x for x in ve.e.log() if x["type"] == "ballot"]
-    assert [b["seq"] for b in ballots] == [1, 2]
-    last = sealing.open_ballot(ve.sealing_private, b64d(ballots[-1]["ciphertext"]), ve.id, "all")
-    assert sealing.decode_ballot(last)["selections"] == {"q1": ["no"], "q2": ["fiets", "sport"]}
+    r = runner.invoke(cli_app, [*args, "--check"])
+    assert r.exit_code == 0 and "pending" in r.output and "still wait" in r.output, r.output
     # a second credential for the same code is refused, with the problem shown
     other = tmp_path / "other.json"
     r = runner.invoke(
@@ -81,6 +80,14 @@ def test_stembus_vote_and_revote(app, make_election, server_url, tmp_path):
         ],
     )
     assert r.exit_code == 1 and "credential-already-issued" in r.output
+    close_voting(ve)
+    r = runner.invoke(cli_app, [*args, "--check"])
+    assert r.exit_code == 0 and "Every ballot is in the log" in r.output, r.output
+    assert len(json.loads(state.read_text())["receipts"]) == 2
+    ballots = sorted((x for x in ve.e.log() if x["type"] == "ballot"), key=lambda b: b["seq"])
+    assert [b["seq"] for b in ballots] == [1, 2]
+    last = sealing.open_ballot(ve.sealing_private, b64d(ballots[-1]["ciphertext"]), ve.id, "all")
+    assert sealing.decode_ballot(last)["selections"] == {"q1": ["no"], "q2": ["fiets", "sport"]}
 
 
 def _mode(path) -> int:  # type: ignore[no-untyped-def]
@@ -111,10 +118,11 @@ def test_stembus_vote_resumes_after_a_lost_credential_answer(
     assert r.exit_code == 2 and "--code is needed to resume" in r.output
     r = runner.invoke(cli_app, [*args, "--code", code, "--choose", "q1=yes"])
     assert r.exit_code == 0, r.output
-    assert "Resuming the credential request" in r.output and "receipt verified" in r.output
+    assert "Resuming the credential request" in r.output and "promise verified" in r.output
     saved = json.loads(state.read_text())
     assert "pending" not in saved and saved["seq"] == 1 and _mode(state) == 0o600
     assert b64d(pending.input_msg) == b64d(saved["prefix"]) + b64d(saved["credential"])
+    close_voting(ve)
     ballots = [x for x in ve.e.log() if x["type"] == "ballot"]
     assert len(ballots) == 1 and ballots[0]["credential"] == saved["credential"]
     last = sealing.open_ballot(ve.sealing_private, b64d(ballots[0]["ciphertext"]), ve.id, "all")
@@ -134,7 +142,7 @@ def test_stembus_vote_keeps_no_pending_request_the_server_refused(
     assert not list(tmp_path.iterdir())
 
 
-def test_stembus_vote_after_a_lost_receipt(app, client, make_election, server_url, tmp_path):
+def test_stembus_vote_after_a_lost_ballot_answer(app, client, make_election, server_url, tmp_path):
     ve = voting_election(app, make_election, n_voters=1)
     state = tmp_path / "cred.json"
     args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
@@ -142,33 +150,41 @@ def test_stembus_vote_after_a_lost_receipt(app, client, make_election, server_ur
     code = next(iter(ve.codes.values()))
     r = runner.invoke(cli_app, [*args, "--code", code, "--choose", "q1=yes"])
     assert r.exit_code == 0, r.output
-    # A re-vote reaches the log, but its receipt is lost: the file still says seq 1.
+    # A re-vote was saved (as `stembus vote` saves it before sending) and accepted, but its
+    # answer was lost: the file still says seq 1, with the ballot pending.
     cred = StoredCredential.load(state)
     sdk = StembusClient(http=client)
     entry = ballot_entry(cred, sdk.keys(ve.id), {"q1": ["no"]}, 2)
-    assert client.post(ve.e.url("/ballots"), json=entry).status_code == 201
-    assert StoredCredential.load(state).seq == 1
+    cred.pending_ballot = entry
+    cred.save(state)
+    first = client.post(ve.e.url("/ballots"), json=entry)
+    assert first.status_code == 201, first.text
     r = runner.invoke(cli_app, [*args, "--choose", "q1=abstain"])
     assert r.exit_code == 0, r.output
-    assert "receipt never arrived" in r.output and "receipt verified" in r.output
+    said = " ".join(r.output.split())
+    assert "Sending again the ballot saved" in said and "promise verified" in said
     saved = StoredCredential.load(state)
-    assert saved.seq == 3 and len(saved.receipts) == 2
-    ballots = [x for x in ve.e.log() if x["type"] == "ballot"]
+    assert saved.seq == 3 and len(saved.promises) == 3 and saved.pending_ballot is None
+    assert saved.promises[1]["promise"] == first.json()["promise"]  # the same promise again
+    close_voting(ve)
+    ballots = sorted((x for x in ve.e.log() if x["type"] == "ballot"), key=lambda b: b["seq"])
     assert [b["seq"] for b in ballots] == [1, 2, 3]
     last = sealing.open_ballot(ve.sealing_private, b64d(ballots[-1]["ciphertext"]), ve.id, "all")
     assert sealing.decode_ballot(last)["selections"] == {"q1": ["abstain"]}
 
 
-def test_stembus_vote_recovers_a_lost_receipt_without_revoting(
+def test_stembus_vote_recovers_a_lost_answer_without_revoting(
     app, client, make_election, server_url, tmp_path
 ):
     ve = voting_election(app, make_election, n_voters=1, settings=ONE_BALLOT)
     state = tmp_path / "cred.json"
-    # A first run saved its credential and cast; the ballot was committed, its answer lost.
+    # A first run saved its credential and its ballot, and cast; the ballot was accepted, its
+    # answer lost.
     sdk = StembusClient(http=client)
     cred = sdk.obtain_credential(ve.id, sdk.login(ve.id, next(iter(ve.codes.values()))))
-    cred.save(state)
     entry = ballot_entry(cred, sdk.keys(ve.id), {"q1": ["yes"]}, 1)
+    cred.pending_ballot = entry
+    cred.save(state)
     r = client.post(ve.e.url("/ballots"), json=entry)
     assert r.status_code == 201, r.text
     lost = r.json()
@@ -177,19 +193,18 @@ def test_stembus_vote_recovers_a_lost_receipt_without_revoting(
     assert r.exit_code == 0, r.output
     said = " ".join(r.output.split())
     assert "Voting with the saved credential" in said
-    assert "Receipt recovered from the public log" in said
-    assert "that its sealed content is the choices given now cannot be checked" in said
-    assert "Ballot in the log — recovered receipt verified" in said
+    assert "Your earlier ballot counts" in said and "were not cast" in said
     assert lost["entry_hash"][:40] in said  # (the table cuts it to the terminal's width)
     saved = StoredCredential.load(state)
-    assert saved.seq == 1 and saved.receipts == [lost]
-    assert sdk.check_receipt(saved.receipts[0])["in_log"]
-    ballots = [x for x in ve.e.log() if x["type"] == "ballot"]
-    assert ballots == [entry]  # nothing new was cast: the earlier ballot counts
+    assert saved.seq == 1 and [p["promise"] for p in saved.promises] == [lost["promise"]]
     # a further run is refused, as any second ballot of this election
     r = CliRunner().invoke(cli_app, [*args, "--choose", "q1=no"])
     assert r.exit_code == 1 and "revoting-not-allowed" in r.output, r.output
-    assert StoredCredential.load(state).receipts == [lost]
+    close_voting(ve)
+    ballots = [x for x in ve.e.log() if x["type"] == "ballot"]
+    assert ballots == [entry]  # nothing new was cast: the earlier ballot counts
+    r = CliRunner().invoke(cli_app, [*args, "--check"])
+    assert r.exit_code == 0 and "Every ballot is in the log" in r.output, r.output
 
 
 @pytest.mark.parametrize(
@@ -214,7 +229,7 @@ def test_stembus_vote_refuses_invalid_choices(
     assert isinstance(r.exception, SystemExit)  # a message, no traceback
     assert "Invalid choice" in r.output and reason in r.output
     assert "q2=<up to 2 of fiets,sport,kinderopvang>" in r.output  # the valid choices
-    assert "receipt verified" not in r.output and not state.exists()
+    assert "promise verified" not in r.output and not state.exists()
     kinds = [x["type"] for x in ve.e.log()]
     assert "issuance" not in kinds and "ballot" not in kinds  # nothing was sent
 
@@ -229,6 +244,7 @@ def test_stembus_vote_checks_a_revotes_choices_too(app, make_election, server_ur
     r = runner.invoke(cli_app, [*args, "--choose", "q1=nee"])
     assert r.exit_code == 2 and "unknown option nee for question q1" in r.output, r.output
     assert StoredCredential.load(state).seq == 1
+    close_voting(ve)
     assert [x["seq"] for x in ve.e.log() if x["type"] == "ballot"] == [1]
 
 
@@ -258,7 +274,7 @@ def test_stembus_vote_with_a_random_delay(app, make_election, server_url, tmp_pa
         cli_app, [*args, "--code", code, "--choose", "q1=no", "--delay-max", "0.05"]
     )
     assert r.exit_code == 0, r.output
-    assert "Waiting" in r.output and "receipt verified" in r.output
+    assert "Waiting" in r.output and "promise verified" in r.output
     assert StoredCredential.load(state).seq == 1 and _mode(state) == 0o600
 
 

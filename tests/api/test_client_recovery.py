@@ -1,7 +1,8 @@
-"""The voter SDK (cli.client) after a lost receipt in an election that allows one ballot per
-credential, against the real app: the ballot is in the log and counts, the retry gets 409
-`revoting-not-allowed`, and `cast` rebuilds the lost receipt from the public log instead — only
-for a ballot signed with the credential and newer than the one whose receipt the client holds."""
+"""The voter SDK (cli.client) after a lost answer in an election that allows one ballot per
+credential, against the real app, where the client kept no pending ballot: once the ballot is in
+the log (a flush appended it) and counts, the retry gets 409 `revoting-not-allowed`, and `cast`
+fetches the receipt of the credential's ballot found in the public log instead — only for a
+ballot signed with the credential and newer than the one the client holds."""
 
 from __future__ import annotations
 
@@ -42,19 +43,28 @@ def one_ballot(app, make_election):
     return voting_election(app, make_election, n_voters=3, settings=ONE_BALLOT)
 
 
-def test_a_lost_receipt_without_revoting_is_recovered_from_the_log(client, one_ballot, tmp_path):
-    ve = one_ballot
+def test_a_lost_receipt_without_revoting_is_recovered_from_the_log(
+    app, client, make_election, tmp_path
+):
+    # batch_size 5: a flush at every 10 pooled ballots appends 5 of them, chosen at random
+    ve = voting_election(app, make_election, n_voters=120, settings={**ONE_BALLOT, "batch_size": 5})
     sdk = StembusClient(http=client)
     codes = list(ve.codes.values())
     cred = sdk.obtain_credential(ve.id, sdk.login(ve.id, codes[0]))
     sdk.vote(ve.id, codes[1], {"q1": ["abstain"]})  # another credential's ballot before it
     keys = sdk.keys(ve.id)
-    # The ballot reaches the log, but its answer never reaches the client: cred.seq stays 0.
+    # The ballot is accepted, but its answer never reaches the client: cred.seq stays 0.
     entry = ballot_entry(cred, keys, {"q1": ["yes"]}, 1)
     r = client.post(ve.e.url("/ballots"), json=entry)
     assert r.status_code == 201, r.text
-    lost = r.json()  # kept only to compare with what the SDK recovers
-    sdk.vote(ve.id, codes[2], {"q1": ["no"]})  # the log grows past the ballot
+    lost = r.json()  # the promise, kept only to compare with what the SDK recovers
+    # Other voters cast until a flush has appended it (each flush keeps it back with
+    # probability 1/2; 110 more ballots make 22 flushes).
+    for code in codes[2:]:
+        if _mine(ve, cred):
+            break
+        sdk.vote(ve.id, code, {"q1": ["no"]})
+    assert _mine(ve, cred) == [entry]
     assert cred.seq == 0 and not cred.receipts
     # Without the recovery the retry is refused: one ballot per credential.
     retry = ballot_entry(cred, keys, {"q1": ["no"]}, 1)
@@ -63,11 +73,13 @@ def test_a_lost_receipt_without_revoting_is_recovered_from_the_log(client, one_b
 
     receipt = sdk.cast(cred, {"q1": ["no"]})
     assert isinstance(receipt, RecoveredReceipt)
-    # the very receipt the cast answered, field for field and in the same order
-    assert receipt == lost and list(receipt) == list(lost)
+    # the very receipt the service serves for the promised entry, field for field
+    served = sdk.receipt_status(ve.id, bytes.fromhex(lost["entry_hash"]))
+    assert served is not None and served["status"] == "included"
+    assert receipt == served["receipt"] and list(receipt) == list(served["receipt"])
     assert receipt["entry_hash"] == merkle.leaf_hash(canonical_json(entry)).hex()
     cp = verify_receipt(receipt, entry, keys.log_verifier)
-    assert cp.size == receipt["index"] + 1 < len(ve.e.log())
+    assert receipt["index"] < cp.size <= len(ve.e.log())
     assert note.TlogProof.from_text(receipt["tlog_proof"]).checkpoint == receipt["checkpoint"]
     checked = sdk.check_receipt(receipt)
     assert checked["signature_valid"] and checked["proof_valid"]
@@ -81,7 +93,7 @@ def test_a_lost_receipt_without_revoting_is_recovered_from_the_log(client, one_b
     path = tmp_path / "cred.json"
     cred.save(path)
     again = StoredCredential.load(path)
-    assert again.receipts == [lost] and type(again.receipts[0]) is dict and again.seq == 1
+    assert again.receipts == [receipt] and type(again.receipts[0]) is dict and again.seq == 1
     with pytest.raises(StembusError) as refused:
         sdk.cast(again, {"q1": ["no"]})
     assert refused.value.type.endswith("/revoting-not-allowed")
@@ -91,13 +103,14 @@ def test_a_lost_receipt_without_revoting_is_recovered_from_the_log(client, one_b
 def test_a_second_ballot_is_still_refused_when_the_receipt_was_kept(client, one_ballot):
     ve = one_ballot
     sdk = StembusClient(http=client)
-    cred, receipt = sdk.vote(ve.id, next(iter(ve.codes.values())), {"q1": ["yes"]})
-    assert not isinstance(receipt, RecoveredReceipt)
+    cred, promise = sdk.vote(ve.id, next(iter(ve.codes.values())), {"q1": ["yes"]})
+    assert not isinstance(promise, RecoveredReceipt)
     before = len(ve.e.log())
     with pytest.raises(StembusError) as refused:
         sdk.revote(cred, {"q1": ["no"]})
     assert refused.value.status == 409 and refused.value.type.endswith("/revoting-not-allowed")
-    assert cred.seq == 1 and cred.receipts == [receipt] and len(ve.e.log()) == before
+    assert cred.seq == 1 and cred.promises == [promise] and len(ve.e.log()) == before
+    assert cred.pending_ballot is None
 
 
 def _refuse_credential(app, ve, cred: StoredCredential) -> None:

@@ -1,6 +1,7 @@
-"""Group commit of log appends (api.log.group_commit): the casts and issuances of one process
-that queue while another batch holds the election's lock are appended in one transaction.
-Forced here by holding the queue's mutex until every thread has queued."""
+"""Group commit of the voting paths (api.log.group_commit): the casts and issuances of one
+process that queue while another batch holds the election's lock are pooled in one transaction,
+and a batch that makes its kiesgroep due flushes it (api.log.pool). Forced here by holding the
+queue's mutex until every thread has queued."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from typing import Any
 from sqlmodel import Session
 
 from api.log import group_commit
-from api.log.schemas import Receipt
 from api.problems import ProblemError
 from api.voting import casting
 from cli.client import StembusClient, ballot_entry, verify_receipt
 from crypto import note
-from tests.api.test_voting_support import voting_election
+from crypto.canonical import canonical_json
+from crypto.merkle import leaf_hash
+from tests.api.test_voting_support import CONSULTATION, close_voting, voting_election
 
 
 def _together(app: Any, election_id: str, calls: list[Callable[[Session], Any]]) -> list[Any]:
@@ -51,11 +53,14 @@ def _together(app: Any, election_id: str, calls: list[Callable[[Session], Any]])
     return out
 
 
-def test_concurrent_casts_in_one_batch_get_dense_indices_and_valid_receipts(
-    app, client, make_election
-):
-    n = 6
-    ve = voting_election(app, make_election, n_voters=n)
+def _runs_sorted(entries: list[dict[str, Any]]) -> bool:
+    leaves = [leaf_hash(canonical_json(e)) for e in entries]
+    return leaves == sorted(leaves) and len(set(leaves)) == len(leaves)
+
+
+def test_a_batch_that_makes_the_pool_due_flushes_it_in_sorted_runs(app, client, make_election):
+    n = 10
+    ve = voting_election(app, make_election, n_voters=n, settings={**CONSULTATION, "batch_size": 5})
     sdk = StembusClient(http=client)
     creds = [sdk.obtain_credential(ve.id, sdk.login(ve.id, code)) for code in ve.codes.values()]
     keys = sdk.keys(ve.id)
@@ -67,35 +72,39 @@ def test_concurrent_casts_in_one_batch_get_dense_indices_and_valid_receipts(
         for e in [*entries, replay]
     ]
     before = client.get(ve.e.url("/log/checkpoint")).json()["size"]
+    assert before == len(ve.e.log())  # the issuances wait in the pool too
     results = _together(app, ve.id, calls)
 
-    receipts = [r for r in results if isinstance(r, Receipt)]
+    accepted = [r for r in results if isinstance(r, tuple)]
     refused = [r for r in results if isinstance(r, ProblemError)]
-    assert len(receipts) == n, results
+    assert len(accepted) == n and all(new for _, new in accepted), results
     assert len(refused) == 1 and refused[0].ptype is casting.SUPERSEDED
-    # dense, never reused, right after what the log held
-    assert sorted(r.index for r in receipts) == list(range(before, before + n))
     verifier = sdk.log_verifier(ve.id)
-    by_hash = {r.entry_hash: r for r in receipts}
-    for entry in entries:
-        from crypto.canonical import canonical_json
-        from crypto.merkle import leaf_hash
-
-        receipt = by_hash[leaf_hash(canonical_json(entry)).hex()].model_dump()
-        cp = verify_receipt(receipt, entry, verifier)
-        assert cp.size == receipt["index"] + 1  # the contract: the checkpoint of index + 1
-        check = sdk.check_receipt(receipt)
-        assert check["in_log"] and check["consistent"], check
-        sdk.verify_receipt_against_log(receipt)
-    # a signed checkpoint for every size the batch passed through, all consistent
-    for size in range(before + 1, before + n + 1):
-        got = client.get(ve.e.url(f"/log/checkpoints/{size}"))
-        assert got.status_code == 200, got.text
-        cp = note.open_checkpoint(got.json()["note"], verifier, verifier.name)
-        assert cp.size == size
+    for (promise, _), entry in zip(accepted, entries, strict=True):
+        opened = note.open_promise(promise.promise, verifier, verifier.name)
+        assert opened.entry_hash == leaf_hash(canonical_json(entry))
+    # The batch made 10 ballots: a flush of every pooled issuance, then all ballots but 5,
+    # each run in leaf-hash order, then one checkpoint.
     log = ve.e.log()
-    assert [x["type"] for x in log[before:]] == ["ballot"] * n
-    assert len(log) == before + n
+    added = log[before:]
+    assert [x["type"] for x in added] == ["issuance"] * n + ["ballot"] * (n - 5)
+    assert _runs_sorted(added[:n]) and _runs_sorted(added[n:])
+    assert client.get(ve.e.url("/log/checkpoint")).json()["size"] == len(log)
+    assert client.get(ve.e.url(f"/log/checkpoints/{before + 1}")).status_code == 404
+    # five receipts now, five promises still pending
+    status = [
+        sdk.receipt_status(ve.id, leaf_hash(canonical_json(e)))["status"]  # type: ignore[index]
+        for e in entries
+    ]
+    assert sorted(status) == ["included"] * 5 + ["pending"] * 5
+    for entry in entries:
+        got = sdk.receipt_status(ve.id, leaf_hash(canonical_json(entry)))
+        assert got is not None
+        if got["status"] == "included":
+            cp = verify_receipt(got["receipt"], entry, verifier)
+            assert cp.size == len(log)  # the checkpoint signed after the flush
+            check = sdk.check_receipt(got["receipt"])
+            assert check["in_log"] and check["consistent"], check
 
 
 def test_concurrent_issuance_and_casts_share_a_batch(app, client, make_election):
@@ -127,21 +136,24 @@ def test_concurrent_issuance_and_casts_share_a_batch(app, client, make_election)
         )
         for w, b in zip(whos, blinded, strict=True)
     ]
-    before = client.get(ve.e.url("/log/checkpoint")).json()["size"]
+    before = len(ve.e.log())
     results = _together(app, ve.id, calls)
     assert not [r for r in results if isinstance(r, Exception)], results
-    log = ve.e.log()
-    assert len(log) == before + 2 * n
-    assert sorted(x["type"] for x in log[before:]) == ["ballot"] * n + ["issuance"] * n
-    for r in results[:n]:
-        assert sdk.check_receipt(r.model_dump())["in_log"]
+    assert len(ve.e.log()) == before  # 4 ballots: pooled, not yet due (2·20)
+    for promise, _ in results[:n]:
+        assert sdk.check_receipt(promise.model_dump())["status"] == "pending"
     # a retry of an issuance (same blinded message) gets the same signature and no new entry
     again = endpoints.issue_credential
     with Session(app.state.engine, info={"settings": app.state.settings}) as s:
         out = again(ve.id, CredentialIn(blinded_msg=blinded[0]), s, app.state.settings, whos[0])
         s.commit()
     assert out.blind_sig == results[n].blind_sig
-    assert len(ve.e.log()) == before + 2 * n
+    close_voting(ve)
+    log = ve.e.log()
+    added = [x["type"] for x in log[before:]]
+    assert added == ["issuance"] * 2 * n + ["ballot"] * n + ["phase_changed"]
+    for promise, _ in results[:n]:
+        assert sdk.check_receipt(promise.model_dump())["status"] == "included"
 
 
 def test_an_unexpected_failure_in_a_batch_fails_only_its_own_job(app, make_election):
@@ -151,15 +163,17 @@ def test_an_unexpected_failure_in_a_batch_fails_only_its_own_job(app, make_elect
         def work(s: Session) -> dict[str, Any]:
             if i == 1:
                 raise RuntimeError("a fault in one job")
-            return {"type": "test", "election": ve.id, "n": i}
+            return {"type": "issuance", "election": ve.id, "group": "all", "pseudonym": f"p{i}"}
 
         def call(s: Session) -> Any:
             return group_commit.submit(
                 s,
                 ve.id,
                 work,
-                lambda s, row: row.idx if row else None,
+                lambda s, entry: entry["pseudonym"] if entry else None,
                 lambda st: ProblemError(casting.BAD_LENGTH),
+                group="all",
+                batch_size=20,
             )
 
         return call
@@ -167,7 +181,7 @@ def test_an_unexpected_failure_in_a_batch_fails_only_its_own_job(app, make_elect
     results = _together(app, ve.id, [job(i) for i in range(4)])
     assert isinstance(results[1], RuntimeError)
     ok = [r for i, r in enumerate(results) if i != 1]
-    assert all(isinstance(r, int) for r in ok), results
-    assert len(set(ok)) == 3
-    entries = [x for x in ve.e.log() if x["type"] == "test"]
-    assert sorted(x["n"] for x in entries) == [0, 2, 3]
+    assert sorted(ok) == ["p0", "p2", "p3"], results
+    close_voting(ve)
+    entries = [x for x in ve.e.log() if x["type"] == "issuance"]
+    assert sorted(x["pseudonym"] for x in entries) == ["p0", "p2", "p3"]

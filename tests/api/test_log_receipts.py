@@ -79,9 +79,10 @@ def test_a_receipt_checks_in_each_form_and_stays_consistent(client, voted):
         assert out["in_log"] and out["consistent"]
         assert out["index"] == receipt["index"]
         # the receipt's checkpoint is the one signed after the flush that appended the ballot
-        assert out["receipt_size"] == note.Checkpoint.from_text(
-            note.parse_note(receipt["checkpoint"])[0]
-        ).size
+        assert (
+            out["receipt_size"]
+            == note.Checkpoint.from_text(note.parse_note(receipt["checkpoint"])[0]).size
+        )
         assert out["receipt_size"] > receipt["index"]
         assert out["kind"] == "receipt" and out["status"] == "included"
         assert out["latest_size"] == latest["size"]

@@ -23,7 +23,7 @@ from cli.client import (
 from crypto import blindrsa, sealing
 from crypto.canonical import b64d
 from tests.api.test_tally import GROUPS, SETTINGS, seed_voting
-from tests.api.test_voting_support import voting_election
+from tests.api.test_voting_support import close_voting, voting_election
 from tests.conftest import bearer
 
 
@@ -78,8 +78,9 @@ def test_a_lost_credential_answer_resumes_from_the_pending_request(
         b64d(cred.issuer_sig),
     )
     assert b64d(pending.input_msg) == b64d(cred.prefix) + b64d(cred.credential)
-    receipt = sdk.cast(cred, {"q1": ["yes"]})
-    assert cred.seq == 1 and cred.receipts == [receipt]
+    promise = sdk.cast(cred, {"q1": ["yes"]})
+    assert cred.seq == 1 and cred.promises == [promise]
+    close_voting(ve)
     log = ve.e.log()
     assert [x["type"] for x in log].count("issuance") == 1
     ballots = [x for x in log if x["type"] == "ballot"]
@@ -87,31 +88,61 @@ def test_a_lost_credential_answer_resumes_from_the_pending_request(
     assert _opened(ve, ballots[0]) == {"q1": ["yes"]}
 
 
-def test_a_lost_receipt_is_superseded_with_the_next_seq_from_the_log(app, client, make_election):
+def test_a_lost_ballot_answer_is_recovered_from_the_pending_ballot(app, client, make_election):
     ve = voting_election(app, make_election, n_voters=2)
     sdk = StembusClient(http=client)
     codes = list(ve.codes.values())
     cred = sdk.obtain_credential(ve.id, sdk.login(ve.id, codes[0]))
-    other, _ = sdk.vote(ve.id, codes[1], {"q1": ["abstain"]})  # another credential's ballot
+    sdk.vote(ve.id, codes[1], {"q1": ["abstain"]})  # another credential's ballot
     sdk.cast(cred, {"q1": ["yes"]})
     keys = sdk.keys(ve.id)
-    # Two ballots reach the log but their receipts never reach the client: cred.seq stays 1.
-    for seq, sel in ((2, {"q1": ["no"]}), (3, {"q2": ["fiets"]})):
-        r = client.post(ve.e.url("/ballots"), json=ballot_entry(cred, keys, sel, seq))
-        assert r.status_code == 201, r.text
+    saved: list[dict] = []
+    # A re-vote is signed and kept as pending (on_prepared: where `stembus vote` saves the
+    # file), sent and accepted, but its answer is lost: cred.seq stays 1.
+    entry = ballot_entry(cred, keys, {"q1": ["no"]}, 2)
+    cred.pending_ballot = entry
+    saved.append(json.loads(json.dumps(cred.pending_ballot)))
+    r = client.post(ve.e.url("/ballots"), json=entry)
+    assert r.status_code == 201, r.text
+    lost = r.json()
     assert cred.seq == 1
-    # Without the recovery the next ballot is refused: its seq (2) is not greater.
+    # Without it the next ballot is refused: its seq (2) is not greater, and the pooled ballot
+    # is not in the log yet, so the log cannot tell the client its seq.
     r = client.post(ve.e.url("/ballots"), json=ballot_entry(cred, keys, {"q1": ["no"]}, 2))
     assert r.status_code == 409 and r.json()["type"].endswith("/ballot-seq-not-greater")
-    assert sdk.highest_seq(cred) == 3 and sdk.highest_seq(other) == 1
-    receipt = sdk.cast(cred, {"q2": ["sport", "kinderopvang"]})
-    assert cred.seq == 4 and cred.receipts[-1] == receipt and len(cred.receipts) == 2
-    mine = [x for x in ve.e.log() if x["type"] == "ballot" and x["credential"] == cred.credential]
-    assert [b["seq"] for b in mine] == [1, 2, 3, 4]
+    assert sdk.highest_seq(cred) == 0  # nothing of it in the log before a flush
+    # The next cast sends the pending ballot again first (the same promise), then its own.
+    promise = sdk.cast(cred, {"q2": ["sport", "kinderopvang"]}, on_prepared=lambda c: None)
+    assert cred.seq == 3 and cred.pending_ballot is None
+    assert [p["promise"] for p in cred.promises] == [
+        cred.promises[0]["promise"],
+        lost["promise"],
+        promise["promise"],
+    ]
+    close_voting(ve)
+    mine = sorted(
+        (x for x in ve.e.log() if x["type"] == "ballot" and x["credential"] == cred.credential),
+        key=lambda b: b["seq"],
+    )
+    assert [b["seq"] for b in mine] == [1, 2, 3] and mine[1] == saved[0]
     assert _opened(ve, mine[-1]) == {"q2": ["sport", "kinderopvang"]}
-    # the next re-vote goes straight on from the recovered seq
-    sdk.revote(cred, {"q1": ["yes"]})
-    assert cred.seq == 5
+    assert sdk.highest_seq(cred) == 3  # the log says it once the pool is flushed
+    assert sdk.collect_receipts(cred) == (3, 0)
+
+
+def test_a_lost_answer_without_a_pending_ballot_is_not_guessed(app, client, make_election):
+    ve = voting_election(app, make_election, n_voters=1)
+    sdk = StembusClient(http=client)
+    cred = sdk.obtain_credential(ve.id, sdk.login(ve.id, next(iter(ve.codes.values()))))
+    keys = sdk.keys(ve.id)
+    r = client.post(ve.e.url("/ballots"), json=ballot_entry(cred, keys, {"q1": ["no"]}, 1))
+    assert r.status_code == 201, r.text
+    # The client lost the answer and the ballot (no pending state): the seq it would send is
+    # refused, and the log shows nothing to go on while the ballot waits for its flush.
+    with pytest.raises(StembusError) as refused:
+        sdk.cast(cred, {"q1": ["yes"]})
+    assert refused.value.type.endswith("/ballot-seq-not-greater")
+    assert cred.seq == 0 and cred.pending_ballot is None and not cred.promises
 
 
 def test_other_refusals_of_a_ballot_are_not_retried(app, client, make_election):
@@ -181,6 +212,7 @@ def test_ballot_definitions_and_the_choice_check(app, client, make_election):
 def test_the_sdk_vote_with_a_random_delay(app, client, make_election):
     ve = voting_election(app, make_election, n_voters=1)
     sdk = StembusClient(http=client)
-    cred, receipt = sdk.vote(ve.id, next(iter(ve.codes.values())), {"q1": ["no"]}, delay=0.05)
-    assert cred.seq == 1 and receipt["election"] == ve.id
+    cred, promise = sdk.vote(ve.id, next(iter(ve.codes.values())), {"q1": ["no"]}, delay=0.05)
+    assert cred.seq == 1 and promise["election"] == ve.id
+    close_voting(ve)
     assert _opened(ve, [x for x in ve.e.log() if x["type"] == "ballot"][-1]) == {"q1": ["no"]}
