@@ -126,6 +126,9 @@ class DemoOutcome:
     record_path: Path
     receipt_ok: bool
     timings: dict[str, float]
+    promises: int = 0
+    promises_kept: int = 0
+    pending_at_close: int = 0  # ballots still in their pools when voting closed
 
 
 # --------------------------------------------------------------------------- the generated roll
@@ -475,7 +478,6 @@ def run_demo(
     ]
     creds: list[tuple[StoredCredential, list[str]]] = []
     refused: list[str] = []
-    receipt: dict[str, Any] | None = None
     with step(f"{len(voting)} voters came to vote"), _progress(console) as progress:
         task = progress.add_task("voting", total=len(voting))
         for p in voting:
@@ -486,7 +488,6 @@ def run_demo(
                 refused.append(e.type)  # not eligible (too new, agency worker)
             else:
                 creds.append((cred, sel))
-                receipt = receipt or rec
             progress.advance(task)
     revoters = [c for c in creds if rng.random() < REVOTE_SHARE]
     with step(f"{len(revoters)} voters changed their mind and re-voted"):
@@ -501,7 +502,11 @@ def run_demo(
         )
     console.print()
 
-    # 7. Closing, two of the three trustees hand in their shares, the tally runs.
+    # 7. Closing (which flushes every pool whole into the log), two of the three trustees hand
+    #    in their shares, the tally runs.
+    promises = [p for cred, _ in creds for p in cred.promises]
+    in_log = sum(1 for _, e in client.log_entries(api.eid) if e.get("type") == "ballot")
+    pending = len(promises) - in_log
     with step("voting closed; trustees 2 and 3 handed in their shares; tallied"):
         turnout = api.call("GET", api.url("/voting/turnout"), chair)
         api.transition(chair, "closed")
@@ -519,8 +524,14 @@ def run_demo(
     with step("election record downloaded and verified independently"):
         download(api.url("/record"), record_path, http=http)
         log_key = api.call("GET", api.url("/log/key"))["verifier_key"]
-        receipts = [Receipt.parse(receipt)] if receipt else []
-        report = run_verify(record_path, log_key, receipts)
+        receipts = []
+        if creds:  # the first voter's receipts, fetched by entry hash now that all are in
+            first = creds[0][0]
+            client.collect_receipts(first)
+            receipts = [Receipt.parse(r) for r in first.receipts]
+        report = run_verify(
+            record_path, log_key, receipts, promises=[p["promise"] for p in promises]
+        )
     return DemoOutcome(
         election_id=api.eid,
         voters=len(people),
@@ -531,6 +542,9 @@ def run_demo(
         report=report,
         record_path=record_path,
         receipt_ok=bool(report.passed.get("receipt")),
+        promises=len(promises),
+        promises_kept=report.passed.get("promise", 0),
+        pending_at_close=pending,
         timings=timings,
     )
 
@@ -669,8 +683,15 @@ def register(app: typer.Typer) -> None:
 
             print_report(outcome.report)
             out.print(
-                f"receipt of the first ballot: "
+                f"receipts of the first voter's ballots: "
                 f"{'[green]in the log[/]' if outcome.receipt_ok else '[red]NOT verified[/]'}"
+            )
+            kept = outcome.promises_kept == outcome.promises
+            out.print(
+                f"ballot promises: {outcome.promises_kept} of {outcome.promises} kept "
+                f"{'[green](every entry in the log)[/]' if kept else '[red](some broken)[/]'}; "
+                f"{outcome.pending_at_close} ballots were still pending in their kiesgroep's "
+                "pool when voting closed (published by the flush at the close)"
             )
             out.print(
                 f"{outcome.voters} voters, {outcome.ballots_cast} ballots "

@@ -4,7 +4,9 @@
 check of PROTOCOL.md "What a verifier checks" (rules.record.verify_record) with a progress bar;
 the exit status is 0 only if every check passed. `verify-receipt` checks a cast receipt: against
 a record file (the receipt's ballot is in the final log), or against the server (the receipt's
-checkpoint is consistent with the latest one, RFC 9162 consistency proof).
+checkpoint is consistent with the latest one, RFC 9162 consistency proof). It takes a ballot
+promise as well (the cast's answer): signed by the log key, and its entry in the record, or on
+the server pending in its pool or included in the log (with its receipt, checked).
 
 ``--workers N`` bounds the worker processes that verify signatures and decrypt ballots (default:
 one per CPU; 1: none, everything in this process), for a shared machine or CI; the verdicts are
@@ -93,8 +95,30 @@ _WORKERS_HELP = (
 )
 
 
+def promise_text(raw: str) -> str | None:
+    """The ballot promise note in a file's text: the cast's JSON answer (`promise`), or the
+    bare signed note; None if the text is not a promise (a receipt, say)."""
+    from crypto import note
+
+    if raw.startswith(note.PROMISE_HEADER + "\n"):
+        return raw
+    if raw.lstrip().startswith("{"):
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        text = data.get("promise") if isinstance(data, dict) else None
+        if isinstance(text, str) and "tlog_proof" not in data and "checkpoint" not in data:
+            return text
+    return None
+
+
 def run_verify(
-    path: Path, log_key: str | None, receipts: list[Receipt], workers: int | None = None
+    path: Path,
+    log_key: str | None,
+    receipts: list[Receipt],
+    workers: int | None = None,
+    promises: list[str] | None = None,
 ) -> Report:
     with Progress(
         TextColumn("{task.description}"),
@@ -111,7 +135,14 @@ def run_verify(
                 tasks[phase] = progress.add_task(phase, total=total)
             progress.update(tasks[phase], completed=done, total=total)
 
-        return verify_record(path, log_key=log_key, receipts=receipts, progress=cb, workers=workers)
+        return verify_record(
+            path,
+            log_key=log_key,
+            receipts=receipts,
+            promises=promises or [],
+            progress=cb,
+            workers=workers,
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -120,6 +151,9 @@ def register(app: typer.Typer) -> None:
         record: Annotated[str, typer.Argument(help="record file or its URL")],
         log_key: Annotated[str | None, typer.Option(help="pin the expected log key")] = None,
         receipt: Annotated[list[Path] | None, typer.Option(help="also check a receipt")] = None,
+        promise: Annotated[
+            list[Path] | None, typer.Option(help="also check a ballot promise: its entry is in")
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
         workers: Annotated[
             int | None,
@@ -131,6 +165,12 @@ def register(app: typer.Typer) -> None:
         Use --workers 1 on a shared machine or in CI (default: one worker process per CPU).
         """
         receipts = [Receipt.parse(p.read_text()) for p in receipt or []]
+        promises = []
+        for p in promise or []:
+            text = promise_text(p.read_text())
+            if text is None:
+                raise typer.BadParameter(f"{p} holds no ballot promise")
+            promises.append(text)
         with tempfile.TemporaryDirectory() as tmp:
             if record.startswith(("http://", "https://")):
                 path = Path(tmp) / "record.jsonl"
@@ -138,7 +178,7 @@ def register(app: typer.Typer) -> None:
                 download(_record_url(record), path)
             else:
                 path = Path(record)
-            report = run_verify(path, log_key, receipts, workers)
+            report = run_verify(path, log_key, receipts, workers, promises)
         if as_json:
             print(json.dumps(report.to_dict(), indent=2))
         else:
@@ -167,6 +207,10 @@ def register(app: typer.Typer) -> None:
         Against a server (--url) only the receipt's proofs are checked: --workers does not apply.
         """
         raw = receipt_file.read_text()
+        promised = promise_text(raw)
+        if promised is not None:
+            _verify_promise(promised, url, record, log_key, workers)
+            return
         rec = Receipt.parse(raw)
         data = json.loads(raw) if raw.lstrip().startswith("{") else {}
         eid = rec.election or data.get("election")
@@ -209,3 +253,60 @@ def register(app: typer.Typer) -> None:
             f"[bold green]receipt verified[/]: entry {rec.index} is in checkpoint "
             f"{first.size}, and the latest checkpoint ({final.size}) extends it"
         )
+
+
+def _verify_promise(
+    text: str, url: str | None, record: Path | None, log_key: str | None, workers: int | None
+) -> None:
+    """`verify-receipt` given a ballot promise (PROTOCOL.md "What a verifier checks" 6)."""
+    from crypto import note
+
+    if record is not None:
+        report = run_verify(record, log_key, [], workers, [text])
+        bad = [f for f in report.failures if f.check == "promise"]
+        if bad or not report.passed.get("promise"):
+            why = "; ".join(str(f) for f in bad) or "promise not checked"
+            out.print(f"[bold red]PROMISE NOT KEPT[/]: {why}")
+            raise typer.Exit(1)
+        out.print(
+            "[green]promise kept[/]: its entry is in the record "
+            f"(record itself: {'VERIFIED' if report.ok else 'NOT VERIFIED'})"
+        )
+        raise typer.Exit(0 if report.ok else 1)
+    if url is None:
+        raise typer.BadParameter("give --record, or --url, to check a promise")
+    try:
+        body = note.BallotPromise.from_text(note.parse_note(text)[0])
+        eid = body.origin.rsplit("/elections/", 1)[-1]
+        base = url.rstrip("/") + f"/api/v1/elections/{eid}"
+        with httpx.Client(timeout=30.0) as http:
+            key = log_key or http.get(base + "/log/key").json()["verifier_key"]
+            verifier = note.Verifier.from_key_string(key)
+            opened = note.open_promise(text, verifier, verifier.name)
+            r = http.get(base + f"/receipts/{opened.entry_hash.hex()}")
+            if r.status_code == 404:
+                out.print(
+                    "[bold red]PROMISE NOT KEPT (so far)[/]: the service knows no such ballot. "
+                    "Keep the promise: after the close of voting it is a signed proof that the "
+                    "service broke it."
+                )
+                raise typer.Exit(1)
+            r.raise_for_status()
+            got = r.json()
+            if got["status"] == "pending":
+                out.print(
+                    "[yellow]promise verified, ballot pending[/]: it waits for its batch and is "
+                    "published at the latest when voting closes; check again then."
+                )
+                return
+            rec = Receipt.parse(got["receipt"])
+            if rec.leaf_hash != opened.entry_hash:
+                raise ValueError("the served receipt is for another entry")
+            cp = verify_receipt(rec, key)
+    except (ValueError, KeyError, httpx.HTTPError) as exc:
+        out.print(f"[bold red]PROMISE NOT VERIFIED[/]: {exc}")
+        raise typer.Exit(1) from None
+    out.print(
+        f"[bold green]promise kept[/]: the ballot is entry {rec.index} of the log, receipt "
+        f"verified against checkpoint {cp.size}"
+    )

@@ -103,6 +103,7 @@ class Flow:
         self.cand: dict[str, str] = {}  # employee number -> published candidate id
         self.lists: dict[str, str] = {}  # list name -> published list id
         self.receipts: dict[str, dict[str, Any]] = {}  # employee number -> first receipt
+        self.promises: dict[str, dict[str, Any]] = {}  # employee number -> first promise
         self.turnout: dict[str, Any] = {}
         self.results: dict[str, Any] = {}
         self.record = b""
@@ -255,8 +256,8 @@ def tallied(client, operator_headers, tmp_path: Path):  # type: ignore[no-untype
     for number, final in VOTES.items():
         first = FIRST_VOTE.get(number, final)
         sel = [f.cand.get(x, x) for x in first]
-        cred, receipt = sdk.vote(f.id, f.codes[number], sel)
-        f.receipts[number] = receipt
+        cred, promise = sdk.vote(f.id, f.codes[number], sel)
+        f.promises[number] = promise
         if number in FIRST_VOTE:
             sdk.revote(cred, [f.cand[x] for x in final])
             assert cred.seq == 2
@@ -265,8 +266,14 @@ def tallied(client, operator_headers, tmp_path: Path):  # type: ignore[no-untype
     assert refused.value.status == 403 and refused.value.type == "/problems/not-eligible"
     f.turnout = f.ok(c.get(f.url("/voting/turnout"), headers=f.chair))
 
-    # Closing; trustees 1 and 3 hand in their shares (any 2 of 3), the tally runs.
+    # Closing (every pool flushed into the log first); the first ballot of each voter now has
+    # its receipt, fetched by entry hash as the promise names it.
     f.to("closed")
+    for number, promise in f.promises.items():
+        got = sdk.receipt_status(f.id, bytes.fromhex(promise["entry_hash"]))
+        assert got is not None and got["status"] == "included", number
+        f.receipts[number] = got["receipt"]
+    # Trustees 1 and 3 hand in their shares (any 2 of 3), the tally runs.
     jsons = sorted(p for p in files if p.suffix == ".json")
     st = submit_share(c, "", f.id, f.login(members[0])["Authorization"][7:], read_share(jsons[0]))
     assert st["status"] == "closed" and st["received"] == 1
@@ -356,10 +363,14 @@ def test_the_downloaded_record_verifies_and_tampering_fails(tallied) -> None:
     lines = f.record.splitlines(keepends=True)
     # W12's first receipt is for a superseded ballot: still in the final log.
     receipts = [Receipt.parse(f.receipts["W12"]), Receipt.parse(f.receipts["S01"])]
-    report = verify_record(lambda: iter(lines), log_key=f.log_key, receipts=receipts)
+    promises = [p["promise"] for p in f.promises.values()]
+    report = verify_record(
+        lambda: iter(lines), log_key=f.log_key, receipts=receipts, promises=promises
+    )
     assert report.ok, [str(x) for x in report.failures]
     assert report.result_checked and report.ballots == 19 and report.credentials == 18
-    assert report.passed["receipt"] == 2
+    assert report.passed["receipt"] == 2 and report.passed["promise"] == len(promises) == 18
+    assert report.passed["flush"] >= 19 + 18  # every ballot and issuance entry in a flush
     cp = verify_receipt(Receipt.parse(f.receipts["W01"]), f.log_key)
     assert cp.size > f.receipts["W01"]["index"]
     wrong = dict(f.receipts["W01"], entry_hash=f.receipts["W02"]["entry_hash"])

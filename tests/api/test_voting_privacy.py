@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 from api.auth.codes import pseudonym
 from cli.client import StembusClient
 from crypto.canonical import b64d
-from tests.api.test_voting_support import voting_election
+from tests.api.test_voting_support import close_voting, voting_election
 
 TIME_OR_ADDRESS = ("time", "_at", "date", "ip", "addr", "client", "host", "agent")
 
@@ -30,7 +30,10 @@ def test_schema_of_the_voting_tables(app):
     # The seq table knows credentials and no voter; the log knows neither voter nor time.
     assert cols["ballot_seq"] == {"election_id", "credential", "group", "seq"}
     assert cols["log_entry"] == {"election_id", "idx", "type", "body", "leaf_hash"}
-    for table in ("credential_issuance", "ballot_seq", "log_entry", "log_node", "log_checkpoint"):
+    # The pool keys entries by content only: no arrival time, no counter, no voter.
+    assert cols["log_pool"] == {"election_id", "leaf_hash", "group", "type", "body"}
+    tables = ("credential_issuance", "ballot_seq", "log_entry", "log_node", "log_checkpoint")
+    for table in (*tables, "log_pool"):
         for c in cols[table]:
             assert not any(w in c for w in TIME_OR_ADDRESS), (table, c)
     # No table other than the issuance table pairs a voter with anything of the voting domain.
@@ -48,6 +51,7 @@ def test_rows_and_logs_after_a_run_do_not_link(app, client, make_election, caplo
     try:
         creds = [sdk.vote(ve.id, code, {"q1": ["yes"]})[0] for code in ve.codes.values()]
         sdk.revote(creds[0], {"q1": ["no"]})
+        close_voting(ve)  # the pooled entries move to the public log
     finally:
         stembus_logger.removeHandler(caplog.handler)
     secrets_of_credentials: list[bytes] = []
