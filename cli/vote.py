@@ -187,7 +187,6 @@ def vote(
             )
         answer = client.cast(cred, selections, on_prepared=lambda c: c.save(path))
         cred.save(path)
-        recovered = isinstance(answer, RecoveredReceipt | RecoveredPromise)
         if isinstance(answer, RecoveredPromise):
             console.print(
                 "[yellow]Your earlier ballot counts[/]: its answer was lost, the service has it "

@@ -151,9 +151,7 @@ def flush(
     _rewrite_seq_rows(session, election_id, ballots)
     if not appended:
         return []
-    return append_rows(
-        session, election_id, [(p.type, p.body, p.leaf_hash) for p in appended]
-    )
+    return append_rows(session, election_id, [(p.type, p.body, p.leaf_hash) for p in appended])
 
 
 def _rewrite_seq_rows(session: Session, election_id: str, ballots: Sequence[Pooled]) -> None:
@@ -166,7 +164,10 @@ def _rewrite_seq_rows(session: Session, election_id: str, ballots: Sequence[Pool
     if rows:
         session.execute(
             _SEQ_INSERT,
-            [{"election_id": election_id, "credential": c, "group": g, "seq": s} for c, g, s in rows],
+            [
+                {"election_id": election_id, "credential": c, "group": g, "seq": s}
+                for c, g, s in rows
+            ],
         )
 
 

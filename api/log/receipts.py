@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from api.log import pool, tree
-from api.log.tree_models import LogCheckpoint
 from api.log.schemas import Promise, Receipt, ReceiptCheckIn, ReceiptCheckOut, ReceiptStatus
+from api.log.tree_models import LogCheckpoint
 from api.problems import ProblemError, problem_type
 from crypto import merkle, note
 

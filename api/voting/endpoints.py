@@ -6,8 +6,8 @@ cookie, and nothing about the request is stored or logged beyond the public ball
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.routing import APIRoute
@@ -48,7 +48,7 @@ class AnonymousRoute(APIRoute):
     (400 `ballot-with-authorization`) before its body is read or anything else is looked at
     (PROTOCOL.md "Threat model"), so no ballot ever sits in a request next to a voter's token."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def refuse_credentials(request: Request) -> Response:

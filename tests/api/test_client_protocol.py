@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from api.problems import REGISTRY
 from api.voting.schemas import BallotIn
-from crypto import blindrsa, credential, merkle, sealing
+from cli.client import ProtocolError, verify_promise
+from crypto import blindrsa, credential, merkle, note, sealing
 from crypto.canonical import b64d, b64e, canonical_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -276,12 +277,35 @@ def test_example_entry(example):
     assert merkle.leaf_hash(canonical_json(entry)).hex() == o["entry_leaf_hash"]
 
 
+def test_example_promise(example):
+    """The promise the cast answers for the example entry, under the example log key: recomputed
+    byte for byte (Ed25519 is deterministic), opened by the SDK's check, refused as a
+    checkpoint, and its signature bound to the entry hash."""
+    _, o, entry = example
+    promise = _block("promise")
+    origin = "stembus.example/elections/k7m3example2"
+    signer = note.Signer(origin, bytes(range(0x40, 0x60)))
+    assert signer.verifier_key in DOC.read_text()
+    leaf = merkle.leaf_hash(canonical_json(entry))
+    assert promise["entry_hash"] == leaf.hex() == o["entry_leaf_hash"]
+    assert note.sign_promise(note.BallotPromise(origin, leaf), signer) == promise["promise"]
+    opened = verify_promise(promise, leaf, note.Verifier(origin, signer.public_key))
+    assert opened.origin == origin and opened.entry_hash == leaf
+    with pytest.raises(note.NoteError):  # a promise is no checkpoint
+        note.open_checkpoint(promise["promise"], note.Verifier(origin, signer.public_key))
+    other = note.Signer(origin, bytes(32))
+    with pytest.raises(ProtocolError):  # another key's promise
+        verify_promise(promise, leaf, note.Verifier(origin, other.public_key))
+    with pytest.raises(ProtocolError):  # for another entry
+        verify_promise(promise, bytes(32), note.Verifier(origin, signer.public_key))
+
+
 def test_guide_names_every_voting_route_and_problem(app):
     text = DOC.read_text()
     paths = [
         p.removeprefix("/api/v1").replace("{election_id}", "{e}")
         for p in app.openapi()["paths"]
-        if "/voting/" in p or "/log/" in p or p.endswith("/ballots")
+        if "/voting/" in p or "/log/" in p or p.endswith("/ballots") or "/receipts/" in p
     ]
     for p in paths:
         if p.endswith("/voting/turnout"):  # the committee's, not a voter's
@@ -289,9 +313,9 @@ def test_guide_names_every_voting_route_and_problem(app):
         bare = p.split("{size}")[0]
         assert bare in text, f"{p} is not in docs/client-protocol.md"
     from api.log import receipts
-    from api.voting import casting, issuance
+    from api.voting import casting, endpoints, issuance
 
-    for module in (issuance, casting, receipts):
+    for module in (issuance, casting, receipts, endpoints):
         for value in vars(module).values():
             if getattr(value, "slug", None) in REGISTRY and value is REGISTRY[value.slug]:
                 assert f"/problems/{value.slug}" in text, value.slug

@@ -10,5 +10,6 @@ RULES = {
     ("POST", f"{E}/voting/credential"): {"voter"},
     ("GET", f"{E}/voting/credential"): {"voter"},
     ("POST", f"{E}/ballots"): ANY,
+    ("GET", f"{E}/receipts/{{entry_hash}}"): ANY,
     ("GET", f"{E}/voting/turnout"): {"committee"},
 }
