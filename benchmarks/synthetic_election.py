@@ -36,6 +36,7 @@ from rules.settings import ElectionSettings
 from rules.tally import ElectionLog, compute_result
 
 _BAD_BALLOTS = ("bad_ballot_signature", "bad_issuer_signature")
+_BAD_FLUSHES = ("short_run", "unsorted_run", "issuance_late")
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48)
 
 
@@ -185,14 +186,25 @@ class LogWriter:
         rng: random.Random,
         *,
         whole: bool,
+        cheat: str | None = None,
     ) -> tuple[list[_Pooled], list[tuple[int, _Pooled]]]:
         """Append one group's flush (rules.flush.plan_flush) and its checkpoint; returns the
-        ballots kept back and the (index, item) of every appended item."""
+        ballots kept back and the (index, item) of every appended item. ``cheat`` breaks the
+        flush rules as a dishonest server could: "short_run" (appends 2 ballots, keeps the
+        rest), "unsorted_run" (the ballot run in reverse leaf-hash order), "issuance_late"
+        (the issuances after the ballots)."""
         plan = flush_rules.plan_flush(issuances, ballots, batch_size, whole=whole, rng=rng)
-        done = [(self.append(p.entry, checkpoint=False), p) for p in plan.issuances + plan.ballots]
+        kept, first, then = plan.kept, plan.issuances, plan.ballots
+        if cheat == "short_run":
+            kept, then = sorted(kept + then[2:], key=lambda p: p.leaf_hash), then[:2]
+        elif cheat == "unsorted_run":
+            then = then[::-1]
+        elif cheat == "issuance_late":
+            first, then = then, first
+        done = [(self.append(p.entry, checkpoint=False), p) for p in first + then]
         if done:
             self.checkpoint()
-        return plan.kept, done
+        return kept, done
 
     def checkpoint(self) -> str:
         cp = note.Checkpoint(self.signer.name, self.size, self.tree.root())
@@ -237,7 +249,9 @@ def build(
     obtains no credential. ``malicious``: "wrong_result" (the server publishes a changed result)
     "ballot_without_issuance" (an extra credential without an issuance entry),
     "bad_ballot_signature" or "bad_issuer_signature" (some ballots, listed in ``tampered``, with a
-    wrong Ed25519 or issuer signature — in the log and under signed checkpoints).
+    wrong Ed25519 or issuer signature — in the log and under signed checkpoints), or one of
+    "short_run", "unsorted_run", "issuance_late" (the first flush breaks a flush rule; its
+    first index in ``tampered``).
     """
     rng = random.Random(seed)  # noqa: S311 - vote choices of a simulation, not secrets
     flush_rng = random.Random(seed + 1)  # noqa: S311 - a reproducible simulation of the server
@@ -348,11 +362,15 @@ def build(
             iss, bal = pools.setdefault(gid, ([], []))
             (bal if entry["type"] == "ballot" else iss).append(_Pooled(entry, mark))
             if flush_rules.due(len(bal), batch):
-                kept, appended = w.flush(iss, bal, batch, flush_rng, whole=False)
+                cheat = malicious if malicious in _BAD_FLUSHES and not cheated else None
+                if cheat:
+                    cheated.append(w.size)  # where the dishonest flush starts
+                kept, appended = w.flush(iss, bal, batch, flush_rng, whole=False, cheat=cheat)
                 pools[gid] = ([], kept)
                 note_done(appended)
 
         wanted_receipts = 0
+        cheated: list[int] = []
         for g in held:
             gid = g["group"]
             issuer = issuers[gid]
@@ -442,6 +460,7 @@ def build(
             iss, bal = pools[gid]
             note_done(w.flush(iss, bal, batch, flush_rng, whole=True)[1])
         receipts.sort(key=lambda r: r["index"])
+        tampered.extend(cheated)
         tampered.sort()
         phase("voting", "closed")
         closed_index = w.size - 1

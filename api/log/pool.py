@@ -16,7 +16,9 @@ What a flush leaves behind orders nothing by arrival:
 * the per-credential `seq` rows (api.voting.models.BallotSeq) of every credential with a ballot
   in the pool are deleted and inserted anew, in credential order: the `seq` rule itself claims
   the row when the ballot arrives (it must be atomic across pooled and appended ballots), and the
-  flush rewrites it, so after the flush its system columns and position are the flush's.
+  flush rewrites it, so after the flush its system columns and position are the flush's (but for
+  a row a cast holds at that moment, which the flush must not wait for: `_rewrite_seq_rows`);
+  the close and the tally rewrite every row of the election.
 
 Dead row versions stay in PostgreSQL's heap until VACUUM (they are not "surviving rows", and a
 dump with pg_dump never shows them); the deployment's autovacuum removes them.
@@ -57,6 +59,9 @@ _HAS = select(_P.type).where(_P.election_id == bindparam("e"), _P.leaf_hash == b
 _SEQ_ROWS = select(_SEQ.c.credential, _SEQ.c.group, _SEQ.c.seq).where(
     _SEQ.c.election_id == bindparam("e"),
     _SEQ.c.credential.in_(bindparam("creds", expanding=True)),
+)
+_SEQ_ALL = select(_SEQ.c.credential, _SEQ.c.group, _SEQ.c.seq).where(
+    _SEQ.c.election_id == bindparam("e")
 )
 _SEQ_DELETE = delete(_SEQ).where(
     _SEQ.c.election_id == bindparam("e"),
@@ -154,21 +159,44 @@ def flush(
     return append_rows(session, election_id, [(p.type, p.body, p.leaf_hash) for p in appended])
 
 
-def _rewrite_seq_rows(session: Session, election_id: str, ballots: Sequence[Pooled]) -> None:
-    creds = sorted({_credential(p.body) for p in ballots})
-    if not creds:
+def _rewrite_seq_rows(session: Session, election_id: str, ballots: Sequence[Pooled] | None) -> None:
+    """Delete and insert anew, in credential order, the seq rows of the credentials of
+    `ballots` (None: of every credential of the election), so that their system columns and
+    position are this transaction's.
+
+    A cast claims its credential's row *before* it waits for the election's lock, which the
+    flush holds (api.log.group_commit: lock order is job rows, then the election). So the flush
+    must never wait for a seq row: on PostgreSQL it takes only the rows no cast holds now
+    (FOR UPDATE SKIP LOCKED). A row skipped is one a cast is changing at this moment: if that
+    cast is accepted, its row is its own new version (an arrival of a ballot now pooled, to be
+    rewritten by that ballot's flush); if not, the row is rewritten by the next flush of its
+    group, the close, or the tally (`rewrite_all_seq_rows`), at the latest. SQLite has one
+    writer at a time, so no cast holds a row while the flush runs."""
+    params: dict[str, Any] = {"e": election_id}
+    if ballots is None:
+        stmt = _SEQ_ALL
+    else:
+        creds = sorted({_credential(p.body) for p in ballots})
+        if not creds:
+            return
+        params["creds"] = creds
+        stmt = _SEQ_ROWS
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = sorted((bytes(c), g, s) for c, g, s in session.execute(stmt, params).all())
+    if not rows:
         return
-    params = {"e": election_id, "creds": creds}
-    rows = sorted((bytes(c), g, s) for c, g, s in session.execute(_SEQ_ROWS, params).all())
-    session.execute(_SEQ_DELETE, params)
-    if rows:
-        session.execute(
-            _SEQ_INSERT,
-            [
-                {"election_id": election_id, "credential": c, "group": g, "seq": s}
-                for c, g, s in rows
-            ],
-        )
+    session.execute(_SEQ_DELETE, {"e": election_id, "creds": [c for c, _, _ in rows]})
+    session.execute(
+        _SEQ_INSERT,
+        [{"election_id": election_id, "credential": c, "group": g, "seq": s} for c, g, s in rows],
+    )
+
+
+def rewrite_all_seq_rows(session: Session, election_id: str) -> None:
+    """Every seq row of the election anew (see `_rewrite_seq_rows`): at the close and when the
+    result is published, so no row is left with the transaction of a ballot's arrival."""
+    _rewrite_seq_rows(session, election_id, None)
 
 
 def _credential(body: bytes) -> bytes:
@@ -182,3 +210,4 @@ def _flush_at_close(session: Session, election: Election, ctx: Any) -> None:
     the election): every promise given is kept by the log that ends voting."""
     settings = ElectionSettings.model_validate_json(election.settings_json)
     flush_all(session, election.id, settings.batch_size)
+    rewrite_all_seq_rows(session, election.id)

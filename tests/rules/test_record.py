@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.synthetic_election import Synthetic, build, receipt_from_record
 from crypto import note
-from rules.record import Receipt, Report, verify_record
+from rules.record import Receipt, Report, leaf_of, verify_record
 
 VOTERS = {"productie": 40, "kantoor": 25}
 
@@ -265,3 +265,53 @@ def test_malformed_receipts_are_refused_with_a_clear_error():
         Receipt.parse(
             {"index": 0, "entry_hash": "00" * 32, "checkpoint": "x", "inclusion_proof": "abc"}
         )
+
+
+@pytest.mark.parametrize(
+    ("malicious", "says", "also"),
+    [
+        ("short_run", "a run of 2 ballots of group productie: runs must hold at least", set()),
+        ("unsorted_run", "the ballot run of this flush is not sorted by leaf hash", set()),
+        # ballots before their own issuances: also more credentials than issuances so far
+        ("issuance_late", "an issuance after the ballots of its flush", {"issuance-bound"}),
+    ],
+)
+def test_a_flush_that_breaks_the_rules_is_named(
+    tmp_path: Path, malicious: str, says: str, also: set[str]
+) -> None:
+    """A dishonest server that holds the log key signs a flush that breaks PROTOCOL.md's
+    publication rules: check 2's flush rule fails, at that flush."""
+    s = build(tmp_path / "f.jsonl", voters=VOTERS, seed=3, malicious=malicious, batch_size=5)
+    (start,) = s.tampered
+    report = verify_record(s.path, log_key=s.log_key)
+    assert set(report.failure_counts) == {"flush"} | also, [str(f) for f in report.failures]
+    f = report.first("flush")
+    assert f is not None and says in f.message, str(f)
+    assert f.index is not None and f.index >= start
+    assert report.result_checked  # everything else still verifies
+
+
+def test_a_promise_whose_entry_is_missing_is_a_broken_promise(
+    honest: Synthetic, tmp_path: Path
+) -> None:
+    lines = _lines(honest)
+    pos, _ = _entry_pos(lines, "ballot", 0)
+    entry = json.loads(lines[pos])["entry"]
+    leaf = leaf_of(entry)
+    kept = note.sign_promise(note.BallotPromise(honest.origin, leaf), honest.signer)
+    # a promise the service signed for a ballot that never reached the log
+    broken = note.sign_promise(note.BallotPromise(honest.origin, b"\x5a" * 32), honest.signer)
+    # and one by another key of the same name: not the log's promise at all
+    forger = note.Signer.generate(honest.origin)
+    forged = note.sign_promise(note.BallotPromise(honest.origin, leaf), forger)
+    report = verify_record(honest.path, log_key=honest.log_key, promises=[kept])
+    assert report.ok and report.passed["promise"] == 1
+    report = verify_record(honest.path, log_key=honest.log_key, promises=[kept, broken, forged])
+    assert set(report.failure_counts) == {"promise"} and report.failure_counts["promise"] == 2
+    messages = " | ".join(f.message for f in report.failures)
+    assert "promise 2: its entry 5a5a5a5a" in messages and "broke its promise" in messages
+    assert "promise 3:" in messages
+    # a checkpoint is not a promise
+    cp = json.loads(lines[_covering(lines, pos)[0]])["checkpoint"]
+    report = verify_record(honest.path, log_key=honest.log_key, promises=[cp])
+    assert report.failure_counts["promise"] == 1
