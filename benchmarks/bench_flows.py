@@ -11,9 +11,12 @@ for httpx, which costs the load generator about 0.2 ms more CPU per request).
 
 One flow is `StembusClient.vote`: three HTTP requests over a keep-alive connection — POST login
 (the answer names the voter's kiesgroep), POST credential (client: new Ed25519 key, RSA blind;
-server: blind sign, issuance entry), POST ballot (client: finalize, HPKE seal, Ed25519 sign;
-server: all checks, append, receipt) — and the offline receipt check. The election's keys are
-fetched and checked once per load thread, before timing.
+server: blind sign, the issuance entry pooled), POST ballot (client: finalize, HPKE seal,
+Ed25519 sign; server: all checks, the ballot pooled, a flush of the kiesgroep when the pool holds
+2·batch_size ballots, the promise) — and the offline promise check. The election's keys are
+fetched and checked once per load thread, before timing. Besides the flow's latency, the cast's
+own (the POST ballot, which carries the flushes) is reported: `cast_p99_ms`. The flushes' own cost
+per flushed entry is benchmarks/bench_flush.py.
 
 Where the CPU goes: besides flows/s and latency, each level reports CPU milliseconds per flow of
 the server processes, of the PostgreSQL server processes (all of them: other work on the same
@@ -58,7 +61,7 @@ def _settings(url: str, base: str) -> Any:
     return Settings(database_url=url, secret=SECRET, public_base_url=base, log_level="WARNING")
 
 
-def setup_election(url: str, base: str, voters: int) -> tuple[str, list[str]]:
+def setup_election(url: str, base: str, voters: int, batch_size: int = 20) -> tuple[str, list[str]]:
     """A consultation in `voting` with `voters` voters; returns (election id, access codes)."""
     from sqlmodel import Session
 
@@ -82,7 +85,7 @@ def setup_election(url: str, base: str, voters: int) -> tuple[str, list[str]]:
     committee = Principal(subject="bench", roles=frozenset({"operator", "committee"}))
     codes: list[str] = []
     with Session(engine, info={"settings": settings}) as s:
-        es = ElectionSettings(kind="consultation", questions=QUESTIONS)
+        es = ElectionSettings(kind="consultation", questions=QUESTIONS, batch_size=batch_size)
         e = elections.create_election(
             s, ElectionCreate(name="bench", organisation="bench", settings=es), committee
         )
@@ -229,7 +232,7 @@ class _Response:
 
 def _worker(
     args: tuple[str, str, list[str], int, str],
-) -> tuple[float, float, list[float], float]:
+) -> tuple[float, float, list[float], float, list[float]]:
     """One load process: `threads` threads, each running whole flows for the codes it gets."""
     import threading
 
@@ -239,6 +242,7 @@ def _worker(
 
     base, eid, codes, threads, http = args
     lat: list[float] = []
+    cast_lat: list[float] = []
     lock = threading.Lock()
     it = iter(codes)
     warm = StembusClient(base)
@@ -254,10 +258,15 @@ def _worker(
             if code is None:
                 break
             t0 = time.perf_counter()
-            client.vote(eid, code, {"q1": ["yes"]})
-            dt = time.perf_counter() - t0
+            # StembusClient.vote, step by step, to time the cast on its own
+            login = client.sign_in(eid, code)
+            cred = client.obtain_credential(eid, login.token, login.group)
+            t1 = time.perf_counter()
+            client.cast(cred, {"q1": ["yes"]})
+            t2 = time.perf_counter()
             with lock:
-                lat.append(dt)
+                lat.append(t2 - t0)
+                cast_lat.append(t2 - t1)
 
     ts = [threading.Thread(target=run) for _ in range(threads)]
     cpu0 = time.process_time()  # this process's CPU during the flows (not its start-up)
@@ -266,7 +275,7 @@ def _worker(
         t.start()
     for t in ts:
         t.join()
-    return start, time.time(), lat, time.process_time() - cpu0
+    return start, time.time(), lat, time.process_time() - cpu0, cast_lat
 
 
 def _cpu_by_pid(pids: list[int]) -> dict[int, float]:
@@ -334,6 +343,7 @@ def measure(
     # From the first flow started to the last one finished (process start-up excluded).
     wall = max(r[1] for r in results) - min(r[0] for r in results)
     lat = sorted(x for r in results for x in r[2])
+    cast = sorted(x for r in results for x in r[4])
     out: dict[str, Any] = {
         "concurrency": concurrency,
         "flows": len(lat),
@@ -341,6 +351,8 @@ def measure(
         "flows_per_s": len(lat) / wall,
         "p50_ms": statistics.median(lat) * 1000,
         "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000,
+        "cast_p50_ms": statistics.median(cast) * 1000,
+        "cast_p99_ms": cast[min(len(cast) - 1, int(len(cast) * 0.99))] * 1000,
     }
     if have_proc:
         assert server_pid is not None
@@ -390,6 +402,7 @@ def run(
     procs: int = 2,
     workers: int = 2,
     http: str = "stdlib",
+    batch_size: int = 20,
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     ref = machine_reference()
@@ -412,10 +425,10 @@ def run(
         base = f"http://127.0.0.1:{port}"
         total = voters_per_level * len(levels) + 8
         t0 = time.perf_counter()
-        eid, codes = setup_election(url, base, total)
+        eid, codes = setup_election(url, base, total, batch_size)
         print_fn(
             f"[{db}] set up {total} voters in {time.perf_counter() - t0:.1f} s; server workers "
-            f"{workers}, load generator {procs} processes over {http}"
+            f"{workers}, load generator {procs} processes over {http}; batch_size {batch_size}"
         )
         proc = start_server(url, port, workers)
         try:
@@ -426,6 +439,7 @@ def run(
                 chunk = codes[pos : pos + voters_per_level]
                 pos += voters_per_level
                 r = measure(base, eid, chunk, c, procs, proc.pid, http) | {"db": db}
+                r["batch_size"] = batch_size
                 r["machine"] = ref
                 out.append(r)
                 cpu = r.get("cpu_ms_per_flow")
@@ -440,7 +454,8 @@ def run(
                 print_fn(
                     f"[{db}] concurrency {c:>3}: {r['flows']} flows in {r['seconds']:.1f} s = "
                     f"{r['flows_per_s']:.0f} flows/s, p50 {r['p50_ms']:.0f} ms, "
-                    f"p99 {r['p99_ms']:.0f} ms{where}"
+                    f"p99 {r['p99_ms']:.0f} ms; cast p50 {r['cast_p50_ms']:.0f} ms, "
+                    f"p99 {r['cast_p99_ms']:.0f} ms{where}"
                 )
         finally:
             proc.terminate()
@@ -462,6 +477,9 @@ def main() -> None:
         default="stdlib",
         help="the SDK's HTTP transport in the load generator (see StdlibHTTP)",
     )
+    p.add_argument(
+        "--batch-size", type=int, default=20, help="the election's batch_size (at least 5)"
+    )
     a = p.parse_args()
     res = run(
         voters_per_level=a.voters,
@@ -470,6 +488,7 @@ def main() -> None:
         procs=a.procs,
         workers=a.workers,
         http=a.http,
+        batch_size=a.batch_size,
     )
     print(json.dumps(res, indent=1))
 
