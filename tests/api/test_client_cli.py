@@ -289,3 +289,47 @@ def test_stembus_vote_without_a_server(tmp_path):
     )
     assert r.exit_code == 1 and "No answer from the server" in r.output, r.output
     assert isinstance(r.exception, SystemExit)
+
+
+def test_verify_receipt_takes_a_promise_pending_then_kept(
+    app, client, make_election, server_url, tmp_path
+):
+    ve = voting_election(app, make_election, n_voters=1)
+    sdk = StembusClient(http=client)
+    _, promise = sdk.vote(ve.id, next(iter(ve.codes.values())), {"q1": ["yes"]})
+    answer = tmp_path / "promise.json"
+    answer.write_text(json.dumps(promise))  # the cast's answer, as it came
+    bare = tmp_path / "promise.txt"
+    bare.write_text(promise["promise"])  # or the signed note alone
+    runner = CliRunner()
+    for f in (answer, bare):
+        r = runner.invoke(cli_app, ["verify-receipt", str(f), "--url", server_url])
+        assert r.exit_code == 0 and "ballot pending" in r.output, r.output
+    # a promise the service signed for a ballot it does not have: not kept (so far)
+    from sqlmodel import Session
+
+    from api.log import tree
+    from crypto import note
+
+    with Session(app.state.engine, info={"settings": app.state.settings}) as s:
+        signer = tree.log_signer(s, app.state.settings, ve.id)
+    assert signer is not None
+    broken = tmp_path / "broken.txt"
+    broken.write_text(note.sign_promise(note.BallotPromise(signer.name, b"\x33" * 32), signer))
+    r = runner.invoke(cli_app, ["verify-receipt", str(broken), "--url", server_url])
+    assert r.exit_code == 1 and "PROMISE NOT KEPT" in r.output, r.output
+    close_voting(ve)
+    r = runner.invoke(cli_app, ["verify-receipt", str(answer), "--url", server_url])
+    said = " ".join(r.output.split())
+    assert r.exit_code == 0 and "promise kept" in said and "receipt verified" in said, r.output
+    # against the downloaded record: the promise's entry is in it; the broken one's is not
+    record = tmp_path / "record.jsonl"
+    record.write_bytes(client.get(ve.e.url("/record")).content)
+    r = runner.invoke(
+        cli_app, ["verify-receipt", str(answer), "--record", str(record), "--workers", "1"]
+    )
+    assert "promise kept" in r.output, r.output
+    r = runner.invoke(
+        cli_app, ["verify-receipt", str(broken), "--record", str(record), "--workers", "1"]
+    )
+    assert r.exit_code == 1 and "broke its promise" in " ".join(r.output.split()), r.output
