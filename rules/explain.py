@@ -174,9 +174,7 @@ def step_text(step: dict[str, Any], lang: Lang, seats: int, name: Namer = _same)
     if kind == "vacant":
         left = _left_before(step, seats)
         zero = [
-            name(s["list"])
-            for s in step["standings"]
-            if s["votes"] == 0 and not s["exhausted"]
+            name(s["list"]) for s in step["standings"] if s["votes"] == 0 and not s["exhausted"]
         ]
         if lang == "en":
             text = (
@@ -226,7 +224,9 @@ def step_text(step: dict[str, Any], lang: Lang, seats: int, name: Namer = _same)
             if lang == "en":
                 text += f" (equal with {', '.join(others)}; each gets a seat, no lot needed)"
             else:
-                text += f" (gelijk met {join(others, lang)}; elk krijgt een zetel, geen loting nodig)"
+                text += (
+                    f" (gelijk met {join(others, lang)}; elk krijgt een zetel, geen loting nodig)"
+                )
     if step.get("all_lists_considered"):
         text += (
             " (every list that met the threshold is exhausted: all lists considered)"

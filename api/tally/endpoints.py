@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy import select as sa_select
@@ -16,12 +16,13 @@ from sqlmodel import col
 
 from api.db import session_scope
 from api.deps import SessionDep, SettingsDep, TrusteeDep
-from api.elections.service import get_election
+from api.elections.service import get_election, settings_of
 from api.log import tree
 from api.log.tree_models import LogCheckpoint
 from api.problems import FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, ProblemError, problem_responses
 from api.tally import page, service
 from api.tally.schemas import ResultsOut, ShareIn, TallyStatusOut
+from rules.explain import pick_lang
 from rules.record import record_lines
 
 log = logging.getLogger("stembus.tally")
@@ -133,11 +134,41 @@ def results(election_id: str, session: SessionDep, settings: SettingsDep) -> Res
 @router.get(
     "/results/page",
     response_class=HTMLResponse,
-    responses=problem_responses(NOT_FOUND, service.NOT_TALLIED),
-    summary="The results page (HTML, Dutch, with a seat chart) to show employees (public)",
+    responses=problem_responses(NOT_FOUND),
+    summary="The results page (HTML, Dutch or English, with a seat chart) to show employees "
+    "(public); before the tally, a page that says when the result comes",
 )
-def results_page(election_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+def results_page(
+    election_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: Annotated[
+        str | None,
+        Query(max_length=16, description="`nl` or `en`; default from Accept-Language, then nl"),
+    ] = None,
+    accept_language: Annotated[str | None, Header(max_length=500)] = None,
+) -> HTMLResponse:
     election = get_election(session, election_id)
+    service.close_if_due(session, election)
+    language = pick_lang(lang, accept_language)
+    schedule = settings_of(election).schedule.voting
+    voting = (schedule.start, schedule.end) if schedule else (None, None)
+    headers = {
+        "Content-Security-Policy": page.CSP,
+        "Content-Language": language,
+        "Vary": "Accept-Language",
+    }
+    if election.status != "tallied":
+        st = service.status(session, election)
+        html = page.render_pending(
+            name=election.name,
+            organisation=election.organisation,
+            status=election.status,
+            lang=language,
+            voting=voting,
+            shares=(len(st.received), st.k),
+        )
+        return HTMLResponse(html, headers=headers)
     index, result = service.result_of(session, election)
     html = page.render(
         name=election.name,
@@ -146,8 +177,11 @@ def results_page(election_id: str, session: SessionDep, settings: SettingsDep) -
         names=service.names_of(session, election_id),
         record_url=_record_url(settings, election_id),
         result_index=index,
+        lang=language,
+        determined_at=election.updated_at,
+        voting=voting,
     )
-    return HTMLResponse(html)
+    return HTMLResponse(html, headers=headers)
 
 
 @router.get(

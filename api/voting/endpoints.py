@@ -48,6 +48,7 @@ MAX_BALLOT_BODY = 96 * 1024
         keys.NOT_LISTS_PUBLISHED,
         keys.KEYS_EXIST,
         keys.NO_DEFINITION,
+        keys.NO_VOTE_NEEDED,
         keys.BAD_SEALING_KEY,
     ),
     summary="Prepare voting: issuer keys, sealing key, trustees, ballot size (committee)",
