@@ -10,17 +10,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
 from api.db import session_scope
-from api.deps import SessionDep, SettingsDep, TrusteeDep
+from api.deps import CommitteeDep, SessionDep, SettingsDep, TrusteeDep
 from api.elections.service import get_election, settings_of
 from api.log import tree
 from api.log.tree_models import LogCheckpoint
 from api.problems import FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, ProblemError, problem_responses
 from api.tally import page, service
+from api.tally.proces_verbaal import render_pdf
 from api.tally.schemas import ResultsOut, ShareIn, TallyStatusOut
 from rules.explain import pick_lang
 from rules.record import record_lines
@@ -182,6 +183,39 @@ def results_page(
         voting=voting,
     )
     return HTMLResponse(html, headers=headers)
+
+
+@router.get(
+    "/results/proces-verbaal",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "the proces-verbaal (PDF)"},
+        **problem_responses(UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, service.NOT_TALLIED),
+    },
+    summary="The proces-verbaal: the official record of the result as a PDF to print and sign, "
+    "Dutch or English (committee)",
+)
+def proces_verbaal(
+    election_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: CommitteeDep,
+    lang: Annotated[str | None, Query(max_length=16, description="`nl` (default) or `en`")] = None,
+    accept_language: Annotated[str | None, Header(max_length=500)] = None,
+) -> Response:
+    election = get_election(session, election_id)
+    rec = service.proces_verbaal_record(session, election, _record_url(settings, election_id))
+    language = pick_lang(lang, accept_language)
+    pdf = render_pdf(rec, language)
+    name = f"proces-verbaal-{election_id}-{language}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Language": language,
+        },
+    )
 
 
 @router.get(

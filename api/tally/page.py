@@ -28,6 +28,7 @@ from rules.explain import (
     method_text,
     no_vote_text,
     preference_text,
+    seats_word,
     step_text,
 )
 
@@ -84,6 +85,16 @@ T: dict[str, dict[Lang, str]] = {
     "free": {"nl": "vrije lijst", "en": "free list"},
     "person": {"nl": "kandidaten", "en": "candidates"},
     "not_yet": {"nl": "De uitslag is er nog niet", "en": "The result is not there yet"},
+}
+
+# Table headings with their break points (~ becomes a soft hyphen), for 390 px screens.
+HYPHENATED: dict[str, dict[Lang, str]] = {
+    "votes": {"nl": "Stem~men", "en": "Votes"},
+    "full": {"nl": "Volle ze~tels", "en": "Full seats"},
+    "remainder": {"nl": "Over~schot", "en": "Remain~der"},
+    "average": {"nl": "Gemid~delde", "en": "Aver~age"},
+    "residual": {"nl": "Rest~ze~tels", "en": "Resid~ual seats"},
+    "seats": {"nl": "Ze~tels", "en": "Seats"},
 }
 
 
@@ -228,19 +239,24 @@ def _list_table(g: dict[str, Any], names: Names, colours: dict[str, str], lang: 
     below = set(excluded_lists(appo)) if appo else set()
     by_list = {x["list"]: x for x in (appo or {}).get("lists", [])}
     ha = appo is not None and appo["method"] == "highest_averages"
-    cols = [T["list"][lang], T["votes"][lang]]
+    cols = [T["list"][lang], HYPHENATED["votes"][lang]]
     if appo and appo.get("quota"):
-        cols += [T["full"][lang], T["average" if ha else "remainder"][lang], T["residual"][lang]]
-    cols.append(T["seats"][lang])
+        cols += [
+            HYPHENATED[k][lang] for k in ("full", "average" if ha else "remainder", "residual")
+        ]
+    cols.append(HYPHENATED["seats"][lang])
     out = ['<div class="scroll"><table><thead><tr>']
-    out += [f'<th scope="col"{" class=num" if i else ""}>{_e(c)}</th>' for i, c in enumerate(cols)]
+    out += [
+        f'<th scope="col"{" class=num" if i else ""}>{_e(c).replace("~", "&shy;")}</th>'
+        for i, c in enumerate(cols)
+    ]
     out.append("</tr></thead><tbody>")
     for lst in lists:
         lid = lst["list"]
         kind = T.get(lst["kind"], {}).get(lang, lst["kind"])
         cells = [
-            f'<th scope="row">{swatch(colours[lid])}{_e(names.list(lid))} '
-            f"<small>({_e(kind)})</small></th>",
+            f'<th scope="row">{swatch(colours[lid])}{_e(names.list(lid))}'
+            f"<br><small>{_e(kind)}</small></th>",
             f"<td class=num>{lst['votes'] if g['vote_held'] else '–'}</td>",
         ]
         if appo and appo.get("quota"):
@@ -319,10 +335,9 @@ def _group_section(g: dict[str, Any], names: Names, turnout: dict[str, Any], lan
     for lst in lists:
         chart += [(colours[lst["list"]], names.list(lst["list"]))] * lst["seats"]
     chart += [(VACANT, T["vacant"][lang])] * g["vacant_seats"]
-    seats_word = "seats" if lang == "en" else "zetels"
     out = [
         f'<section class="card"><h2>{T["group"][lang]} {_e(gname)} '
-        f"<small>({g['seats']} {seats_word})</small></h2>"
+        f"<small>({seats_word(g['seats'], lang)})</small></h2>"
     ]
     if not g["vote_held"]:
         out.append(f"<p class=note>{_e(no_vote_text(g, lang))}</p>")
@@ -490,8 +505,9 @@ thead th{font-weight:700;border-bottom:2px solid #bbb}
 .note{background:#fff7d6;padding:.5rem .7rem;border-radius:6px}
 code{background:#eee;padding:.1rem .3rem;overflow-wrap:anywhere}
 footer{padding-bottom:2rem;color:#333}
-@media (max-width:480px){header h1{font-size:1.3rem}.card{padding:.8rem .7rem}
-td,th{padding:.3rem .3rem}.chart{width:240px}}
+@media (max-width:480px){header h1{font-size:1.3rem}main,footer{padding:0 .5rem}
+.card{padding:.7rem .5rem}table{font-size:.85rem}td,th{padding:.3rem .2rem}
+.chart{width:240px}}
 @media print{@page{size:A4;margin:14mm}
 body{background:#fff;font-size:10.5pt}
 header{background:none;color:#000;padding:0 0 .5rem;border-bottom:2px solid #000}

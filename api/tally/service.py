@@ -33,6 +33,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from api.auth.models import Member
 from api.auth.tokens import Principal
 from api.db import session_scope
 from api.elections import lifecycle
@@ -44,6 +45,7 @@ from api.log.service import append_entry
 from api.log.tree_models import LogCheckpoint
 from api.problems import ProblemError, problem_type
 from api.settings import Settings
+from api.tally import proces_verbaal
 from api.tally.models import TrusteeShare
 from crypto import sealing, shamir
 from crypto.canonical import b64d, b64e
@@ -382,6 +384,45 @@ def result_of(session: Session, election: Election) -> tuple[int, dict[str, Any]
     if found is None:
         raise ProblemError(NOT_TALLIED, "no result entry")
     return found
+
+
+def proces_verbaal_record(
+    session: Session, election: Election, record_url: str
+) -> proces_verbaal.Record:
+    """Everything the proces-verbaal shows (api.tally.proces_verbaal), from the log, the
+    committee and the final checkpoint."""
+    index, result = result_of(session, election)
+    frozen = latest_entry(session, election.id, "roll_frozen")
+    committee = list(
+        session.exec(
+            select(Member.name)
+            .where(Member.election_id == election.id, col(Member.is_committee).is_(True))
+            .order_by(col(Member.id))
+        )
+    )
+    cp = session.exec(
+        select(LogCheckpoint)
+        .where(LogCheckpoint.election_id == election.id)
+        .order_by(col(LogCheckpoint.size).desc())
+        .limit(1)
+    ).first()
+    assert cp is not None  # a tallied election has checkpoints
+    schedule = elections.settings_of(election).schedule.voting
+    return proces_verbaal.Record(
+        election_id=election.id,
+        name=election.name,
+        organisation=election.organisation,
+        result=result,
+        names=names_of(session, election.id),
+        roll_counts=dict((frozen[1].get("counts") if frozen else None) or {}),
+        committee=committee,
+        checkpoint_size=cp.size,
+        checkpoint_root=bytes(cp.root).hex(),
+        record_url=record_url,
+        determined_at=election.updated_at,
+        voting=(schedule.start, schedule.end) if schedule else (None, None),
+        result_index=index,
+    )
 
 
 def names_of(session: Session, election_id: str) -> dict[str, Any]:
