@@ -336,7 +336,7 @@ def _group_section(g: dict[str, Any], names: Names, turnout: dict[str, Any], lan
         chart += [(colours[lst["list"]], names.list(lst["list"]))] * lst["seats"]
     chart += [(VACANT, T["vacant"][lang])] * g["vacant_seats"]
     out = [
-        f'<section class="card"><h2>{T["group"][lang]} {_e(gname)} '
+        f'<section class="card group"><div class="keep"><h2>{T["group"][lang]} {_e(gname)} '
         f"<small>({seats_word(g['seats'], lang)})</small></h2>"
     ]
     if not g["vote_held"]:
@@ -346,7 +346,7 @@ def _group_section(g: dict[str, Any], names: Names, turnout: dict[str, Any], lan
     out.append('<div class="row">')
     out.append(seat_chart(chart, f"{T['seats'][lang]} {gname}: {g['seats']}"))
     out.append(_list_table(g, names, colours, lang))
-    out.append("</div>")
+    out.append("</div></div>")  # .row, .keep: heading, figures, chart and table stay together
     appo = g.get("apportionment")
     if g["vote_held"] and appo and appo.get("quota"):
         q = appo["quota"]["display"]
@@ -475,7 +475,7 @@ def _lot_section(result: dict[str, Any], names: Names, lang: Lang) -> str:
 CSS = """
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;line-height:1.45;
-color:#1a1a1a;background:#f6f6f4}
+color:#1a1a1a;background:#f6f6f4;overflow-wrap:break-word}
 header{background:#1f3b57;color:#fff;padding:1.2rem 1rem}
 header h1{margin:0 0 .3rem;font-size:1.6rem}
 header p{margin:.15rem 0}
@@ -508,17 +508,22 @@ footer{padding-bottom:2rem;color:#333}
 @media (max-width:480px){header h1{font-size:1.3rem}main,footer{padding:0 .5rem}
 .card{padding:.7rem .5rem}table{font-size:.85rem}td,th{padding:.3rem .2rem}
 .chart{width:240px}}
-@media print{@page{size:A4;margin:14mm}
-body{background:#fff;font-size:10.5pt}
-header{background:none;color:#000;padding:0 0 .5rem;border-bottom:2px solid #000}
+@media print{@page{size:A4;margin:12mm}
+body{background:#fff;font-size:9.5pt;line-height:1.3}
+header{background:none;color:#000;padding:0 0 .4rem;border-bottom:2px solid #000}
+header h1{font-size:15pt}
 header a{display:none}
 main,footer{max-width:none;padding:0}
 .card{box-shadow:none;border:1px solid #999;break-inside:avoid;page-break-inside:avoid;
-margin:.6rem 0;padding:.6rem}
-.chart{width:200px}
+margin:.5rem 0;padding:.5rem}
+.card.group{border:0;border-top:1.5pt solid #000;border-radius:0;padding:.3rem 0 0;
+break-inside:auto;page-break-inside:auto}
+.keep,.row,.list,.note,.steps li,table,tr,p{break-inside:avoid;page-break-inside:avoid}
+.row{gap:.5rem 1.5rem}
+.chart{width:150px}
 .scroll{overflow:visible}
+.cands{display:grid;grid-template-columns:repeat(3,1fr);gap:.3rem 1rem}
 h2,h3,h4{break-after:avoid;page-break-after:avoid}
-tr,li{break-inside:avoid}
 footer{break-inside:avoid}}
 """
 CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
