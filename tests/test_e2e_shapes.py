@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from cli.ceremony import make_ceremony, read_share, submit_share, upload_public_key
 from cli.client import StembusClient
 from cli.main import app as cli_app
+from rules.record import verify_record
 from tests.conftest import bearer
 
 API = "/api/v1"
@@ -232,6 +233,13 @@ def test_no_kiesgroep_contested_goes_from_publication_to_the_result(
     assert "without a vote" in res["_page"] or "zonder stemming" in res["_page"]
     log = [e["entry"]["type"] for e in client.get(s.url("/log/entries")).json()["entries"]]
     assert log[-2:] == ["result", "phase_changed"] and "keys" not in log
+    # The verifier recomputes that result: a forged one (a vacant seat hidden) fails "result".
+    lines = (tmp_path / "record.jsonl").read_bytes().splitlines(keepends=True)
+    k = next(i for i, x in enumerate(lines) if b'"type":"result"' in x)
+    forged = lines[k].replace(b'"vacant_seats":1', b'"vacant_seats":0', 1)
+    assert forged != lines[k]
+    report = verify_record(lambda: iter([*lines[:k], forged, *lines[k + 1 :]]))
+    assert not report.ok and "result" in {f.check for f in report.failures}
 
 
 def test_a_contested_election_cannot_skip_the_vote(client, operator_headers) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
@@ -109,14 +109,30 @@ def _record_url(settings: Any, election_id: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/api/v1/elections/{election_id}/record"
 
 
+def wants_html(accept: str | None) -> bool:
+    """A browser's navigation (Accept names text/html and no JSON): it gets the page."""
+    a = (accept or "").lower()
+    return "text/html" in a and "json" not in a
+
+
 @router.get(
     "/results",
     response_model=ResultsOut,
-    responses=problem_responses(NOT_FOUND, service.NOT_TALLIED),
+    responses={
+        303: {"description": "a browser (Accept: text/html) is sent to the results page"},
+        **problem_responses(NOT_FOUND, service.NOT_TALLIED),
+    },
     summary="The result: the published `result` entry with display names (public)",
 )
-def results(election_id: str, session: SessionDep, settings: SettingsDep) -> ResultsOut:
+def results(
+    election_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    accept: Annotated[str | None, Header(max_length=1000)] = None,
+) -> Any:
     election = get_election(session, election_id)
+    if wants_html(accept):  # a person never sees a JSON problem: the page says what there is
+        return RedirectResponse(f"/api/v1/elections/{election_id}/results/page", status_code=303)
     index, result = service.result_of(session, election)
     url = _record_url(settings, election_id)
     return ResultsOut(

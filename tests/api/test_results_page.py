@@ -242,3 +242,12 @@ def test_before_the_tally_a_page_that_says_when_results_come(make_election) -> N
     # The JSON route still answers with its problem.
     r = e.client.get(e.url("/results"))
     assert r.status_code == 409 and r.json()["type"] == "/problems/not-tallied"
+
+
+def test_a_browser_opening_the_json_results_gets_the_page(make_election) -> None:  # type: ignore[no-untyped-def]
+    e = make_election({"seats": 3})
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    r = e.client.get(e.url("/results"), headers=browser, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == e.url("/results/page")
+    r = e.client.get(e.url("/results"), headers=browser)
+    assert r.status_code == 200 and "De uitslag is er nog niet" in r.text
