@@ -218,10 +218,8 @@ def test_no_kiesgroep_contested_goes_from_publication_to_the_result(
     )
     assert r.status_code == 409 and r.json()["type"] == "/problems/no-vote-needed"
     # Voting cannot open (no keys); the committee publishes the result instead.
-    assert (
-        client.post(s.url("/transitions"), json={"to": "voting"}, headers=s.chair).status_code
-        == 409
-    )
+    r = client.post(s.url("/transitions"), json={"to": "voting"}, headers=s.chair)
+    assert r.status_code == 409 and "no kiesgroep holds a vote" in r.json()["detail"]
     s.to("tallied")
     res = s.finish(tmp_path)
     assert res["lot"] is None and res["lot_checkpoint"] is None

@@ -224,5 +224,12 @@ def issuer_signer(
 @lifecycle.guard("voting")
 def _keys_prepared_before_voting(session: Session, election: Election, ctx: Any) -> list[str]:
     if session.get(VotingKeys, election.id) is None:
+        if not ballot_definitions(session, election) and entries_of_type(
+            session, election.id, "lists_published"
+        ):
+            return [
+                "no kiesgroep holds a vote, so there is nothing to vote on: publish the result "
+                'with the transition {"to": "tallied"}'
+            ]
         return ["the voting keys are not prepared (POST .../voting/keys)"]
     return []
