@@ -77,6 +77,18 @@ def seats_word(n: int, lang: Lang) -> str:
     return f"{n} zetel" if n == 1 else f"{n} zetels"
 
 
+def votes_word(n: int, lang: Lang) -> str:
+    if lang == "en":
+        return f"{n} vote" if n == 1 else f"{n} votes"
+    return f"{n} stem" if n == 1 else f"{n} stemmen"
+
+
+def candidates_word(n: int, lang: Lang) -> str:
+    if lang == "en":
+        return f"{n} candidate" if n == 1 else f"{n} candidates"
+    return f"{n} kandidaat" if n == 1 else f"{n} kandidaten"
+
+
 METHOD_NAMES: dict[str, dict[Lang, str]] = {
     "largest_remainder": {"nl": "grootste overschotten", "en": "largest remainders"},
     "highest_averages": {
@@ -240,17 +252,20 @@ def no_vote_text(group: dict[str, Any], lang: Lang) -> str:
     """A kiesgroep without a vote: its candidates are elected without a vote (DOMAIN.md)."""
     n = len(group["elected"])
     vacant = group["vacant_seats"]
+    cands, seats = candidates_word(n, lang), seats_word(group["seats"], lang)
     if lang == "en":
         text = (
-            f"No vote was held: {n} candidate(s) for {seats_word(group['seats'], lang)}, so "
-            "every candidate is elected without a vote (no more candidates than seats)"
+            f"No vote was held: {cands} for {seats}, so every candidate is elected without a "
+            "vote (no more candidates than seats)"
         )
-        return text + (f"; {vacant} seat(s) stay vacant." if vacant else ".")
+        stay = "stays" if vacant == 1 else "stay"
+        return text + (f"; {seats_word(vacant, lang)} {stay} vacant." if vacant else ".")
     text = (
-        f"Er is niet gestemd: {n} kandidaat/kandidaten voor {seats_word(group['seats'], lang)}, "
-        "dus alle kandidaten zijn zonder stemming gekozen (niet meer kandidaten dan zetels)"
+        f"Er is niet gestemd: {cands} voor {seats}, dus alle kandidaten zijn zonder stemming "
+        "gekozen (niet meer kandidaten dan zetels)"
     )
-    return text + (f"; {vacant} zetel(s) blijven vacant." if vacant else ".")
+    stay = "blijft" if vacant == 1 else "blijven"
+    return text + (f"; {seats_word(vacant, lang)} {stay} vacant." if vacant else ".")
 
 
 def preference_text(group: dict[str, Any], lang: Lang) -> str | None:

@@ -30,6 +30,7 @@ from rules.explain import (
     preference_text,
     seats_word,
     step_text,
+    votes_word,
 )
 
 PALETTE = [
@@ -295,7 +296,6 @@ def _average(votes: int, full: int) -> str:
 
 def _candidates(g: dict[str, Any], names: Names, colours: dict[str, str], lang: Lang) -> str:
     votes = {c["candidate"]: c["votes"] for c in g["candidates"]}
-    word = "votes" if lang == "en" else "stemmen"
     out = ['<div class="cands">']
     for lst in g["lists"]:
         lid = lst["list"]
@@ -311,14 +311,16 @@ def _candidates(g: dict[str, Any], names: Names, colours: dict[str, str], lang: 
                 extra = ""
                 if g["vote_held"]:
                     how = candidate_reason(reasons.get(c, ""), lang) if c in reasons else ""
-                    extra = f" <small>({votes.get(c, 0)} {word}{'; ' + how if how else ''})</small>"
+                    said = votes_word(votes.get(c, 0), lang) + (f"; {how}" if how else "")
+                    extra = f" <small>({said})</small>"
                 out.append(f"<li>{_e(names.candidate(c))}{extra}</li>")
             out.append("</ol>")
         if lst["successors"]:
             out.append(f"<p><b>{T['successors'][lang]}</b></p><ol>")
             for c in lst["successors"]:
                 out.append(
-                    f"<li>{_e(names.candidate(c))} <small>({votes.get(c, 0)} {word})</small></li>"
+                    f"<li>{_e(names.candidate(c))} "
+                    f"<small>({votes_word(votes.get(c, 0), lang)})</small></li>"
                 )
             out.append("</ol>")
         out.append("</div>")
