@@ -327,25 +327,35 @@ def test_consultation_in_two_kiesgroepen_counts_per_group_and_in_total(
 def test_a_group_where_everyone_abstains_and_a_group_with_one_voter(
     client, operator_headers, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    s = Shape(
-        client,
-        operator_headers,
+    groups = [
+        {"id": "leeg", "name": "Leeg", "seats": 1},
+        {"id": "een", "name": "Eén", "seats": 1},
+        {"id": "stil", "name": "Stil", "seats": 1},
+    ]
+    s = Shape(client, operator_headers, {"kiesgroepen": groups})
+    s.roll(
         {
-            "kiesgroepen": [
-                {"id": "leeg", "name": "Leeg", "seats": 1},
-                {"id": "een", "name": "Eén", "seats": 1},
-            ]
-        },
+            "L1": "leeg",
+            "L2": "leeg",
+            "L3": "leeg",
+            "E1": "een",
+            "E2": "een",
+            "S1": "stil",
+            "S2": "stil",
+        }
     )
-    s.roll({"L1": "leeg", "L2": "leeg", "L3": "leeg", "E1": "een", "E2": "een"})
-    s.publish([("leeg", "FNV", ["L1", "L2"]), ("een", "CNV", ["E1", "E2"])])
-    # Everyone in "leeg" votes blank; in "een" only E2 votes.
+    s.publish(
+        [("leeg", "FNV", ["L1", "L2"]), ("een", "CNV", ["E1", "E2"]), ("stil", "VHP", ["S1", "S2"])]
+    )
+    # Everyone in "leeg" votes blank; in "een" only E2 votes; in "stil" nobody votes at all.
     s.vote_and_tally({"L1": [], "L2": [], "L3": [], "E2": ["E1"]}, tmp_path)
     res = s.finish(tmp_path)
-    leeg, een = group(res, "leeg"), group(res, "een")
+    leeg, een, stil = group(res, "leeg"), group(res, "een"), group(res, "stil")
     assert leeg["ballots"]["blank"] == 3 and leeg["elected"] == [] and leeg["vacant_seats"] == 1
     assert een["ballots"]["valid"] == 1 and een["elected"] == [s.cand["E1"]]
-    assert [t["voted"] for t in res["turnout"]] == [3, 1]
+    assert stil["ballots"]["total"] == 0 and stil["elected"] == [] and stil["vacant_seats"] == 1
+    assert [t["voted"] for t in res["turnout"]] == [3, 1, 0]
+    assert "Er waren geen geldige stemmen" in res["_page"]
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])

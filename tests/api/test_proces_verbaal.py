@@ -130,3 +130,30 @@ def test_after_the_tally_only_committee_codes_still_log_in(tallied: Shape) -> No
     assert s.login(s.member_codes[0])["Authorization"].startswith("Bearer ")
     r = s.c.post(s.url("/login"), json={"code": s.codes["P1"]})
     assert r.status_code == 401 and r.json()["type"] == "/problems/invalid-access-code"
+
+
+def test_the_proces_verbaal_of_an_uncontested_election_and_of_a_consultation(
+    client, operator_headers, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    s = Shape(client, operator_headers, {"seats": 3})
+    s.roll({"A1": "all", "A2": "all"})
+    s.publish([("all", "FNV", ["A1", "A2"])])
+    s.to("tallied")
+    r = client.get(s.url("/results/proces-verbaal"), headers=s.chair)
+    flat = " ".join(pdf_text(r.content).split())
+    assert "Naam A1 FNV - gekozen" in flat and "Er was geen loting nodig" in flat
+    assert "2 kandidaten voor 3 zetels" in flat and "1 zetel blijft vacant" in flat
+
+    q = [{"id": "q1", "text": "Akkoord?", "rule": "yes_no_abstain"}]
+    groups = [{"id": "a", "name": "Productie"}, {"id": "b", "name": "Kantoor"}]
+    c = Shape(
+        client, operator_headers, {"kind": "consultation", "questions": q, "kiesgroepen": groups}
+    )
+    c.roll({"A1": "a", "A2": "a", "B1": "b"})
+    c.publish([])
+    c.vote_and_tally({"A1": {"q1": ["yes"]}, "A2": {"q1": ["no"]}, "B1": {"q1": ["yes"]}}, tmp_path)
+    r = client.get(c.url("/results/proces-verbaal"), params={"lang": "en"}, headers=c.chair)
+    flat = " ".join(pdf_text(r.content).split())
+    assert "Question: Akkoord?" in flat
+    # Option | total | Productie | Kantoor
+    assert "Ja 2 (66.67%) 1 (50.00%) 1 (100.00%)" in flat, flat
