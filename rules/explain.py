@@ -309,6 +309,21 @@ def group_note_texts(group: dict[str, Any], lang: Lang) -> list[str]:
             else "Er waren geen geldige stemmen: er zijn geen zetels toegewezen, alle zetels "
             "blijven vacant."
         )
+    if (
+        group["vote_held"]
+        and appo
+        and appo.get("quota") is not None
+        and appo["method"] == "largest_remainder"
+        and appo["lists"]
+        and not any(x["meets_threshold"] for x in appo["lists"])
+    ):
+        out.append(
+            "No list reached the remainder threshold: the residual seats go by highest averages "
+            "among all lists."
+            if lang == "en"
+            else "Geen lijst haalde de drempel voor restzetels: de restzetels gaan volgens de "
+            "grootste gemiddelden naar alle lijsten."
+        )
     pe = group.get("person_election")
     if pe and pe.get("vacant_seats"):
         v = pe["vacant_seats"]

@@ -76,3 +76,27 @@ def test_method_texts_and_no_vote() -> None:
         "vote (no more candidates than seats); 1 seat stays vacant."
     )
     assert "zonder stemming gekozen" in no_vote_text(g, "nl")
+
+
+def test_no_list_met_the_threshold_is_said() -> None:
+    from rules.counting import count_works_council_group
+    from rules.explain import group_note_texts
+
+    d = {
+        "group": "g",
+        "seats": 2,
+        "lists": [
+            {"id": x, "candidates": [{"id": f"{x}{i}", "position": i} for i in (1, 2)]}
+            for x in ("A", "B", "C")
+        ],
+    }
+    # quota 5/2, threshold the whole quota: no list reaches it.
+    ballots = [(True, None, ["A1"])] * 2 + [(True, None, ["B1"])] * 2 + [(True, None, ["C1"])]
+    g = count_works_council_group(d, ballots, remainder_threshold="1").to_dict()
+    assert g["apportionment"]["notes"] == [
+        "no list met the remainder threshold: residual seats by highest averages"
+    ]
+    assert group_note_texts(g, "nl") == [
+        "Geen lijst haalde de drempel voor restzetels: de restzetels gaan volgens de grootste "
+        "gemiddelden naar alle lijsten."
+    ]
