@@ -14,9 +14,11 @@ import base64
 import hashlib
 import math
 from datetime import UTC, datetime
+from fractions import Fraction
 from html import escape
 from typing import Any
 
+from rules.apportionment import fraction_json
 from rules.explain import (
     Lang,
     candidate_reason,
@@ -285,10 +287,7 @@ def _list_table(g: dict[str, Any], names: Names, colours: dict[str, str], lang: 
 
 
 def _average(votes: int, full: int) -> str:
-    from fractions import Fraction
-
-    from rules.apportionment import fraction_json
-
+    """votes / (full seats + 1): the average with which a list enters the residual seats."""
     d = fraction_json(Fraction(votes, full + 1))
     assert d is not None
     return d["display"]

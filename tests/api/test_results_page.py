@@ -251,3 +251,15 @@ def test_a_browser_opening_the_json_results_gets_the_page(make_election) -> None
     assert r.status_code == 303 and r.headers["location"] == e.url("/results/page")
     r = e.client.get(e.url("/results"), headers=browser)
     assert r.status_code == 200 and "De uitslag is er nog niet" in r.text
+
+
+def test_highest_averages_shows_the_averages_and_names_the_method() -> None:
+    lists = {"l1": ["c1", "c2", "c3"], "l2": ["c4", "c5"]}
+    # 10 valid, 3 seats: quota 10/3, full seats FNV 2 (7 votes), CNV 0 (3 votes); the residual
+    # seat by averages: FNV 7/3 = 2 1/3, CNV 3/1 = 3 → CNV.
+    res = result_of(lists, {"c1": 7, "c4": 3}, 3, residual_method="highest_averages")
+    text, _ = visible(render(res, "nl"))
+    assert "Gemid\u00addelde" in text or "Gemiddelde" in text
+    assert "grootste gemiddelden (d'Hondt)" in text
+    assert "2 1/3" in text and "CNV heeft het grootste gemiddelde 3" in text
+    assert res["groups"][0]["lists"][1]["seats"] == 1
