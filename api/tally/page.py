@@ -48,7 +48,29 @@ PALETTE = [
     "#4d4d4d",
 ]
 VACANT = "#c8c8c8"
-REASONS_NL = {"does not decrypt": "niet te ontsleutelen"}
+# Why a ballot was invalid (rules.ballot, rules.tally), in Dutch: by the reason's first words.
+REASONS_NL = (
+    ("does not decrypt", "niet te ontsleutelen"),
+    ("ciphertext is not base64", "versleuteling onleesbaar"),
+    ("malformed plaintext", "inhoud onleesbaar"),
+    ("unknown candidate", "onbekende kandidaat"),
+    ("unknown question", "onbekende vraag"),
+    ("unknown option", "onbekend antwoord"),
+    ("duplicate selection", "dubbele keuze"),
+    ("too many selections", "te veel keuzes"),
+    ("wrong election", "andere verkiezing"),
+    ("wrong group", "andere kiesgroep"),
+    ("no vote held", "geen stemming in deze kiesgroep"),
+)
+
+
+def reason_text(reason: str, lang: Lang) -> str:
+    """An invalid ballot's reason for the page (English as recorded; Dutch by its kind)."""
+    if lang == "en":
+        return reason
+    return next((nl for en, nl in REASONS_NL if reason.startswith(en)), "ongeldig stembiljet")
+
+
 MONTHS = {
     "nl": "januari februari maart april mei juni juli augustus september oktober november "
     "december".split(),
@@ -222,9 +244,7 @@ def _stats(g: dict[str, Any], turnout: dict[str, Any], lang: Lang) -> str:
     out = f"<p class=stats>{head} · {rest}</p>"
     if b["invalid_reasons"]:
         reasons = ", ".join(
-            f"{_e(REASONS_NL.get(r['reason'], r['reason']) if lang == 'nl' else r['reason'])}"
-            f" ({r['count']})"
-            for r in b["invalid_reasons"]
+            f"{_e(reason_text(r['reason'], lang))} ({r['count']})" for r in b["invalid_reasons"]
         )
         word = "Invalid ballots" if lang == "en" else "Ongeldige stemmen"
         out += f"<p class=small>{word}: {reasons}</p>"

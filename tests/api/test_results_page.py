@@ -263,3 +263,10 @@ def test_highest_averages_shows_the_averages_and_names_the_method() -> None:
     assert "grootste gemiddelden (d'Hondt)" in text
     assert "2 1/3" in text and "CNV heeft het grootste gemiddelde 3" in text
     assert res["groups"][0]["lists"][1]["seats"] == 1
+
+
+def test_invalid_ballots_are_explained_in_dutch() -> None:
+    assert page.reason_text("unknown candidate zz", "nl") == "onbekende kandidaat"
+    assert page.reason_text("too many selections: 2 > 1", "nl") == "te veel keuzes"
+    assert page.reason_text("something new", "nl") == "ongeldig stembiljet"
+    assert page.reason_text("unknown candidate zz", "en") == "unknown candidate zz"
