@@ -85,6 +85,7 @@ class Record:
     checkpoint_root: str
     record_url: str
     determined_at: datetime | None = None
+    created_at: datetime | None = None
     voting: tuple[datetime | None, datetime | None] = (None, None)
     result_index: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -101,6 +102,7 @@ W: dict[str, dict[Lang, str]] = {
     "organisation": {"nl": "Organisatie", "en": "Organisation"},
     "id": {"nl": "Kenmerk (verkiezings-id)", "en": "Election id"},
     "period": {"nl": "Stemperiode", "en": "Voting period"},
+    "created": {"nl": "Verkiezing aangemaakt op", "en": "Election created on"},
     "determined": {"nl": "Uitslag vastgesteld op", "en": "Result determined on"},
     "groups": {"nl": "Kiesgroepen en opkomst", "en": "Kiesgroepen (constituencies) and turnout"},
     "group": {"nl": "Kiesgroep", "en": "Kiesgroep"},
@@ -210,6 +212,8 @@ def render_pdf(rec: Record, lang: Lang = "nl") -> bytes:
         (W["organisation"][lang], rec.organisation),
         (W["id"][lang], rec.election_id),
     ]
+    if rec.created_at:
+        facts.append((W["created"][lang], date_text(rec.created_at, lang)))
     period = period_text(rec.voting[0], rec.voting[1], lang)
     if period:
         facts.append((W["period"][lang], period))

@@ -420,6 +420,7 @@ def proces_verbaal_record(
         checkpoint_root=bytes(cp.root).hex(),
         record_url=record_url,
         determined_at=election.updated_at,
+        created_at=election.created_at,
         voting=(schedule.start, schedule.end) if schedule else (None, None),
         result_index=index,
     )

@@ -55,6 +55,9 @@ def test_the_pdf_holds_every_figure_of_the_result(tallied: Shape, lang: str) -> 
     res, names = body["result"], body["names"]
     title = "Proces-verbaal van de uitslag" if lang == "nl" else "Official record of the result"
     assert title in flat and "OR-verkiezing 2027" in flat and "Acme B.V." in flat
+    created = "Verkiezing aangemaakt op" if lang == "nl" else "Election created on"
+    determined = "Uitslag vastgesteld op" if lang == "nl" else "Result determined on"
+    assert created in flat and determined in flat
     # Roll counts, credentials, ballots, blank and invalid per kiesgroep, in one table row.
     p = next(g for g in res["groups"] if g["group"] == "p")
     t = next(x for x in res["turnout"] if x["group"] == "p")
