@@ -258,14 +258,38 @@ def run_ceremony(
         try:
             public, staged = make_ceremony(election, k, n, staging)
             body = upload_public_key(http, base, election, token, public, k, n)
-            out.mkdir(parents=True, exist_ok=True)
-            files = []
-            for f in staged:
-                target = out / f.name
-                f.replace(target)
-                files.append(target)
-        finally:
+        except CommandFailed as exc:
+            if exc.code != EXIT_UNREACHABLE:
+                shutil.rmtree(staging, ignore_errors=True)  # refused: no orphan shares
+                raise
+            # The answer was lost: the upload may have landed. Keep the shares until the
+            # committee has checked the keys entry against this public key.
+            raise CommandFailed(
+                f"{exc} — the upload may have reached the service; what to do: if the election's "
+                f"`keys` entry (GET .../log/entries) holds the sealing key {b64e(public)}, the "
+                f"shares in {staging} are the ones: move them to {out}; otherwise delete that "
+                "folder and run the ceremony again",
+                EXIT_UNREACHABLE,
+            ) from None
+        except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
+            raise
+    # Uploaded: from here on the shares are the only way to the key, so never delete them.
+    files = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for f in staged:
+            target = out / f.name
+            f.replace(target)
+            files.append(target)
+        staging.rmdir()
+    except OSError as exc:
+        raise CommandFailed(
+            f"the public key is uploaded, but the share files could not be moved to {out} "
+            f"({exc.strerror or exc}); what to do: they are in {staging} — move them yourself "
+            "and give them to the trustees",
+            EXIT_USAGE,
+        ) from None
     _report(public, files, k, n)
     console.print(f"[green]public key uploaded[/]: keys entry {body.get('index')}")
     return EXIT_OK

@@ -136,3 +136,41 @@ def test_an_unreachable_service_is_exit_4(tmp_path: Path) -> None:
 
 def ceremony_args_for(election: str, out: Path, url: str) -> list[str]:
     return ["ceremony", "--election", election, "--out", str(out), "--url", url, "--code", "x"]
+
+
+def test_a_lost_answer_to_the_upload_keeps_the_shares(
+    client, operator_headers, monkeypatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The keys reach the service but the answer is lost on the way back (a network fault,
+    injected in the transport): the shares are kept in the staging folder, and the message says
+    how to tell whether they are the ones."""
+    import json
+
+    import httpx
+
+    class LosesTheKeysAnswer:
+        def request(self, method: str, url: str, **kw: Any) -> Any:
+            r = client.request(method, url, **kw)
+            if url.endswith("/voting/keys"):
+                raise httpx.ReadTimeout("the answer was lost")
+            return r
+
+    monkeypatch.setattr(
+        ceremony, "http_client", lambda timeout: contextlib.nullcontext(LosesTheKeysAnswer())
+    )
+    s = published(client, operator_headers, contested=True)
+    out = tmp_path / "shares"
+    r = runner.invoke(app, ceremony_args(s, out, s.member_codes[0]))
+    assert r.exit_code == 4, r.output
+    line = error_line(r.output)
+    assert "the upload may have reached the service" in line
+    [staging] = [p for p in tmp_path.iterdir() if p.name.startswith(".shares-staging-")]
+    assert sorted(p.name for p in staging.iterdir()) == sorted(ceremony.share_names(3))
+    assert not out.exists()
+    keys = [
+        e["entry"]
+        for e in client.get(s.url("/log/entries")).json()["entries"]
+        if e["entry"]["type"] == "keys"
+    ]
+    share = json.loads((staging / "trustee-1-of-3.json").read_text())
+    assert keys[0]["sealing_key"] == share["sealing_key"] and share["sealing_key"] in line
