@@ -42,6 +42,7 @@ from rich.table import Table
 
 from cli.ceremony import make_ceremony, read_share, submit_share, upload_public_key
 from cli.client import StembusClient, StembusError, StoredCredential
+from rules.explain import method_text, step_text
 
 API = "/api/v1"
 
@@ -615,13 +616,10 @@ def print_outcome(o: DemoOutcome, out: Console) -> None:
                 f"    {names['lists'].get(lst['list'], lst['list']):<16} {lst['votes']:>4} votes"
                 f"  full seats {lst['full_seats']}  remainder {_frac(lst['remainder'])}"
             )
-        for s in ap["steps"]:
-            chosen = names["lists"].get(s["chosen"], s["chosen"]) if s["chosen"] else "—"
-            options = ", ".join(names["lists"].get(x, x) for x in s["options"])
-            out.print(
-                f"    step {s['number']}: {s['kind'].replace('_', ' ')} → {chosen} "
-                f"({s['reason'].replace('_', ' ')} {_frac(s['value'])}; among {options})"
-            )
+        out.print(f"    {method_text(ap, 'en')}")
+        for s in ap["steps"]:  # the sentences of the results page (rules.explain)
+            text = step_text(s, "en", g["seats"], lambda x: names["lists"].get(x, x))
+            out.print(f"    step {s['number']}: {text}")
         for lst in g["lists"]:
             ce = lst["candidate_election"]
             prefs = [
@@ -635,7 +633,7 @@ def print_outcome(o: DemoOutcome, out: Console) -> None:
                     f"{_frac(ce['threshold_votes'])} votes; elected on preference votes: "
                     + ", ".join(prefs)
                 )
-    if res.get("lot", {}).get("draws"):
+    if (res.get("lot") or {}).get("draws"):
         out.print(f"lot draws: {len(res['lot']['draws'])}")
 
 

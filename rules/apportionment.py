@@ -1,5 +1,10 @@
-"""Seat allocation in the list system and election of candidates (WOR art. 10, 11, 12;
-DOMAIN.md "Seat allocation in the list system" and "Candidates elected within a list").
+"""Seat allocation in the list system and election of candidates.
+
+The WOR fixes the number of seats (art. 6) and who submits candidate lists per kiesgroep (art. 9);
+how seats are allocated and who is elected is left to the works council's own election regulation
+(verkiezingsreglement; art. 10 leaves candidacy and the result to it). So every rule below is the
+regulation's, as DOMAIN.md "Seat allocation in the list system" and "Candidates elected within a
+list" set them, with the committee's settings.
 
 Like kiesraad/abacus, the arithmetic is exact (``fractions.Fraction``) and the result is an
 explanation: the quota (kiesdeler), the full seats and remainders, and one step per residual seat
@@ -8,7 +13,13 @@ shows this to employees and the verifier recomputes it byte for byte.
 
 Interpretations where DOMAIN.md is silent (kept stable, part of the v1 contract):
 
-* A list with no votes never receives a seat; a seat no list can take stays vacant.
+* A list with no votes never receives a seat, not even one that an exhausted list gives back;
+  a seat no list with votes can take stays vacant (docs/rules.md "Zero votes"). Example: A 10
+  votes and 1 candidate, B 0 votes and 5 candidates, 3 seats → A 1, 2 vacant. Why: a seat is a
+  mandate from the voters, and the allocation measures it in votes (quota, remainders,
+  averages); a list nobody voted for has a remainder and an average of 0, so no mandate to give.
+  Filling such seats from it would elect people no voter chose. The OR may hold a by-election
+  under its regulation.
 * Seats given back by an exhausted list (lijstuitputting) continue the same method among the
   other lists; when every list that met the remainder threshold is exhausted, the remaining seats
   go by highest averages among all lists that can still take one (recorded in the step).
@@ -23,6 +34,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal
 
+from rules.explain import step_text
 from rules.lot import Lot
 
 Method = Literal["largest_remainder", "highest_averages"]
@@ -106,6 +118,7 @@ class ApportionmentStep:
     note: str
     lot_draw: dict[str, Any] | None = None
     seats_given_back: int = 0
+    all_lists_considered: bool = False  # the threshold's lists are exhausted: all lists compete
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +133,7 @@ class ApportionmentStep:
             "note": self.note,
             "lot_draw": self.lot_draw,
             "seats_given_back": self.seats_given_back,
+            "all_lists_considered": self.all_lists_considered,
         }
 
 
@@ -184,7 +198,8 @@ def apportion_seats(
     blank: int = 0,
     invalid: int = 0,
 ) -> Apportionment:
-    """Allocate ``seats`` among the lists of one kiesgroep (WOR art. 10; DOMAIN.md).
+    """Allocate ``seats`` among the lists of one kiesgroep (the election regulation; DOMAIN.md
+    "Seat allocation in the list system").
 
     ``votes`` maps list id → votes, in ballot order (ties without lot and all listings follow
     it). ``quota = valid / seats`` (kiesdeler), ``full = floor(votes / quota)``,
@@ -272,7 +287,7 @@ def apportion_seats(
             for lid in lists
         ]
 
-    # Lijstuitputting at the full seats (WOR art. 10(5) as applied in works council regulations).
+    # Lijstuitputting at the full seats (the election regulation; DOMAIN.md "list exhaustion").
     for lid in lists:
         if full[lid] > cands[lid]:
             back = full[lid] - cands[lid]
@@ -287,10 +302,7 @@ def apportion_seats(
                     options=[lid],
                     value=None,
                     standings=standings(),
-                    note=(
-                        f"list {lid} won {full[lid]} full seats but has {cands[lid]} "
-                        f"candidates: {back} seat(s) given back"
-                    ),
+                    note="",
                     seats_given_back=back,
                 )
             )
@@ -304,7 +316,7 @@ def apportion_seats(
     lot_draw: dict[str, Any] = {}
 
     def assign(
-        phase: str, pool: list[str], values: dict[str, Fraction], label: str, extra: str = ""
+        phase: str, pool: list[str], values: dict[str, Fraction], label: str, widened: bool = False
     ) -> None:
         nonlocal left
         snapshot = standings()
@@ -329,18 +341,9 @@ def apportion_seats(
                 raise AssertionError("lot winner no longer among the tied lists")
             draw = dict(lot_draw)
             reason: Reason = "lot"
-            note = (
-                f"{', '.join(tied)} have the same {label} {_fmt(best)} for {left} seat(s): "
-                f"lot draw {draw['number']} gives this seat to {chosen}"
-            )
         else:
             chosen = tied[0]
             reason = "largest_remainder" if phase == "largest_remainder" else "highest_average"
-            note = f"{chosen} has the {'largest' if reason == 'largest_remainder' else 'highest'}"
-            note += f" {label} {_fmt(best)}"
-            if len(tied) > 1:
-                note += f" (equal with {', '.join(t for t in tied if t != chosen)}; each gets a"
-                note += " seat, no lot needed)"
         current[chosen] += 1
         residual[chosen] += 1
         left -= 1
@@ -354,8 +357,9 @@ def apportion_seats(
                 options=tied,
                 value=best,
                 standings=snapshot,
-                note=note + extra,
+                note="",
                 lot_draw=draw,
+                all_lists_considered=widened,
             )
         )
 
@@ -364,8 +368,8 @@ def apportion_seats(
 
     ha_base = lists
     if method == "largest_remainder":
-        # WOR art. 10 / regulation: largest remainders, at most one residual seat per list,
-        # only for lists that reached threshold·quota.
+        # The election regulation (DOMAIN.md): largest remainders, at most one residual seat
+        # per list, only for lists that reached threshold·quota.
         had_lr_seat: set[str] = set()
         while left > 0:
             pool = [lid for lid in lists if meets[lid] and lid not in had_lr_seat and can_take(lid)]
@@ -381,10 +385,10 @@ def apportion_seats(
 
     while left > 0:
         pool = [lid for lid in ha_base if can_take(lid)]
-        extra = ""
+        widened = False
         if not pool:
             pool = [lid for lid in lists if can_take(lid)]
-            extra = " (every list that met the threshold is exhausted: all lists considered)"
+            widened = True
         if not pool:
             steps.append(
                 ApportionmentStep(
@@ -396,12 +400,16 @@ def apportion_seats(
                     options=[],
                     value=None,
                     standings=standings(),
-                    note=f"no list has candidates left to take a seat: {left} seat(s) vacant",
+                    note="",
                 )
             )
             break
-        assign("highest_averages", pool, averages(), "average", extra)
+        assign("highest_averages", pool, averages(), "average", widened)
 
+    # The note of each step: the same sentence the results page shows (rules.explain), in
+    # English with list ids, so the verifier recomputes it with the step.
+    for step in steps:
+        step.note = step_text(step.to_dict(), "en", seats)
     return Apportionment(
         seats=seats,
         method=method,
@@ -478,7 +486,8 @@ def elect_candidates(
     quota: Fraction | None,
     preference_threshold: Fraction = Fraction(1, 2),
 ) -> CandidateElection:
-    """Which candidates of one list take its seats (WOR art. 11; DOMAIN.md).
+    """Which candidates of one list take its seats (the election regulation; DOMAIN.md
+    "Candidates elected within a list").
 
     ``list_candidates`` is ``(candidate id, votes)`` in list order. Candidates with
     ``votes ≥ preference_threshold·quota`` take seats first, in order of votes (ties: list
@@ -525,12 +534,15 @@ def elect_candidates(
 def elect_person_system(
     candidate_votes: dict[str, int], seats: int, lot: Lot | None = None
 ) -> CandidateElection:
-    """Person system (personenstelsel, WOR art. 9(1)(b); DOMAIN.md "Voting systems").
+    """Person system (personenstelsel; the election regulation, DOMAIN.md "Voting systems").
 
     The candidates with the most votes are elected; equal votes straddling the last seat are
     ordered by lot. Successors are the unelected candidates in order of votes; equal votes among
     them are also ordered by lot (one recorded shuffle per group of equals). A candidate without
-    votes is not elected; such seats stay vacant (and no seats at all without valid votes).
+    votes is not elected; such seats stay vacant (and no seats at all without valid votes): the
+    same reason as for a list without votes — no voter gave that candidate a mandate
+    (docs/rules.md "Zero votes"). Candidates without votes still close the successors' list, in
+    lot order, for a seat that falls vacant during the term, as the regulation decides.
     """
     if seats < 0:
         raise ValueError("seats must not be negative")

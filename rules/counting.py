@@ -29,7 +29,9 @@ BallotRecord = tuple[bool, str | None, Any]
 
 
 def vote_required(seats: int, candidates: int) -> bool:
-    """A vote is held only when there are more candidates than seats (WOR art. 9; DOMAIN.md)."""
+    """A vote is held only when there are more candidates than seats: otherwise every candidate
+    is elected without a vote (WOR practice, the election regulation; DOMAIN.md "Candidate
+    lists")."""
     return candidates > seats
 
 

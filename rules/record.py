@@ -79,6 +79,7 @@ from rules.tally import (
     Opened,
     TallyError,
     compute_result,
+    compute_uncontested_result,
     open_sequentially,
 )
 
@@ -793,7 +794,12 @@ class _Verifier:
             if phase != "closed":
                 bad(f"decryption_key while the election is {phase} (only after voting closed)")
         elif t == "result":
-            if phase != "closed" or self.log.decryption_key is None:
+            # An election with no contested kiesgroep has its result right after publication,
+            # without keys (docs/rules.md); every other result follows the decryption key.
+            uncontested = phase == "lists_published" and self.log.keys is None
+            if uncontested and not self.log.uncontested:
+                bad("a result without a vote, but a kiesgroep holds a vote")
+            elif not uncontested and (phase != "closed" or self.log.decryption_key is None):
                 bad("result before the decryption key, or outside the closed phase")
         if t == "keys":
             self._keys(index, e)
@@ -954,6 +960,9 @@ class _Verifier:
         in workers (:func:`rules.record_parallel.pooled_opening`); the result is the same."""
         r = self.r
         log = self.log
+        if log.closed_index is None and log.result is not None and log.keys is None:
+            self._compare_result(_uncontested_result(log))
+            return
         if log.closed_index is None:
             return  # voting has not closed: nothing to recompute yet
         if log.result is None:
@@ -1003,6 +1012,14 @@ class _Verifier:
             return
         if self.progress:
             self.progress(phase, total, total)
+        self._compare_result(recomputed)
+
+    def _compare_result(self, recomputed: dict[str, Any] | str) -> None:
+        r, log = self.r, self.log
+        assert log.result is not None
+        if isinstance(recomputed, str):
+            r.fail("result", f"cannot recompute the result: {recomputed}", log.result_index)
+            return
         r.result_checked = True
         if canonical_json(recomputed) == canonical_json(log.result):
             r.passed["result"] += 1
@@ -1013,6 +1030,14 @@ class _Verifier:
             f"published result differs at {path}: published {published!r}, recomputed {mine!r}",
             log.result_index,
         )
+
+
+def _uncontested_result(log: ElectionLog) -> dict[str, Any] | str:
+    """The result of an election without a contested kiesgroep, or why it cannot be made."""
+    try:
+        return compute_uncontested_result(log)
+    except (TallyError, ValueError) as exc:
+        return str(exc)
 
 
 def _first_difference(a: Any, b: Any, path: str = "result") -> tuple[str, Any, Any]:

@@ -52,7 +52,8 @@ class StrictModel(BaseModel):
 
 
 class Kiesgroep(StrictModel):
-    """A group of the electorate electing its own seats (WOR art. 9(3))."""
+    """A group of the electorate electing its own seats (WOR art. 9; the election regulation,
+    DOMAIN.md "Candidate lists")."""
 
     id: Slug
     name: str = Field(min_length=1, max_length=100)

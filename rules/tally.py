@@ -32,9 +32,15 @@ The result entry (docs/log-entries.md) is::
      "ballots": {"entries", "credentials", "superseded"},
      "turnout": [{"group", "eligible" (roll_frozen may_vote or null), "issued", "voted"}],
      "groups": [rules.counting GroupResult.to_dict(), ...]        (works council; else [])
-     "consultation": rules.counting ConsultationResult.to_dict()  (consultation; else null)
+     "consultation": rules.counting ConsultationResult.to_dict()  (consultation; else null):
+                     the totals over all kiesgroepen, and "groups": [{"group", ...the same
+                     counts for that kiesgroep}]
      "invalid_ballots": [{"index", "group", "reason"}]            (each invalid final ballot)
      "lot": rules.lot Lot.to_dict()}
+
+An election in which no kiesgroep holds a vote has no keys and no tally: its result
+(:func:`compute_uncontested_result`) has ``lot_checkpoint`` and ``lot`` null, no ballots, and
+every group "no vote held" (docs/rules.md).
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from crypto import sealing
@@ -59,6 +66,7 @@ __all__ = [
     "Opened",
     "TallyError",
     "compute_result",
+    "compute_uncontested_result",
     "open_ballot_entry",
     "open_sequentially",
 ]
@@ -178,13 +186,26 @@ class ElectionLog:
         if self.kind == "consultation":
             if self.questions is None:
                 raise TallyError("no questions_published entry")
+            # One definition per kiesgroep (each has its issuer key; api.voting.keys), counted
+            # per group and in total (compute_result).
             groups = [g.get("id") for g in self.settings.get("kiesgroepen") or []] or ["all"]
             return [
-                ConsultationDef.model_validate({"group": groups[0], "questions": self.questions})
+                ConsultationDef.model_validate({"group": g, "questions": self.questions})
+                for g in groups
             ]
         if self.groups is None:
             raise TallyError("no lists_published entry")
         return [GroupDef.model_validate(g) for g in self.groups]
+
+    @property
+    def uncontested(self) -> bool:
+        """A works council election whose published kiesgroepen all hold no vote (DOMAIN.md
+        "Candidate lists"): its result needs no keys, ballots or lot (docs/rules.md)."""
+        return (
+            self.kind == "works_council"
+            and self.groups is not None
+            and all(g.get("vote_held", True) is False for g in self.groups)
+        )
 
     def check_ready(self) -> None:
         """Raise :class:`TallyError` unless the log has what a tally needs."""
@@ -317,24 +338,88 @@ def compute_result(
         tallies[group][(ok, reason, selections)] += 1
 
     lot = Lot(root)
+    groups_out, consultation_out = _count(log, defs, tallies, lot)
+    return {
+        "type": "result",
+        "election": eid,
+        "version": RESULT_VERSION,
+        "kind": log.kind,
+        "lot_checkpoint": {"size": size, "root": bytes(root).hex()},
+        "ballots": {
+            "entries": log.ballot_entries,
+            "credentials": len(log.latest),
+            "superseded": log.ballot_entries - len(log.latest),
+        },
+        "turnout": _turnout(log, defs),
+        "groups": groups_out,
+        "consultation": consultation_out,
+        "invalid_ballots": invalid,
+        "lot": lot.to_dict(),
+    }
+
+
+def compute_uncontested_result(log: ElectionLog) -> dict[str, Any]:
+    """The ``result`` of an election in which no kiesgroep holds a vote (docs/rules.md): every
+    candidate elected without a vote, from the ``lists_published`` entry alone. No keys, no
+    ballots, no lot (``lot_checkpoint`` and ``lot`` are null)."""
+    if log.election_id is None:
+        raise TallyError("the log does not start with election_created")
+    if not log.uncontested:
+        raise TallyError("a kiesgroep holds a vote: the result needs the tally")
+    if log.keys is not None or log.ballot_entries:
+        raise TallyError("an uncontested election has no keys and no ballots")
+    defs = log.definitions()
+    groups_out, _ = _count(log, defs, {d.group: Counter() for d in defs}, None)
+    return {
+        "type": "result",
+        "election": log.election_id,
+        "version": RESULT_VERSION,
+        "kind": log.kind,
+        "lot_checkpoint": None,
+        "ballots": {"entries": 0, "credentials": 0, "superseded": 0},
+        "turnout": _turnout(log, defs),
+        "groups": groups_out,
+        "consultation": None,
+        "invalid_ballots": [],
+        "lot": None,
+    }
+
+
+def _count(
+    log: ElectionLog,
+    defs: list[GroupDef | ConsultationDef],
+    tallies: dict[str, Counter[tuple[bool, str | None, bytes]]],
+    lot: Lot | None,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Count every works council group in published order, or the consultation: its totals
+    over all kiesgroepen, with the same counts per kiesgroep under ``groups``."""
     groups_out: list[dict[str, Any]] = []
-    consultation_out: dict[str, Any] | None = None
     s = log.settings
+    consultation = [d for d in defs if isinstance(d, ConsultationDef)]
     for d in defs:
-        records = _expand(tallies[d.group])
-        if isinstance(d, ConsultationDef):
-            consultation_out = count_consultation(d, records).to_dict()
-        else:
+        if isinstance(d, GroupDef):
             groups_out.append(
                 count_works_council_group(
                     d,
-                    records,
+                    _expand(tallies[d.group]),
                     residual_method=s.get("residual_method", "largest_remainder"),
                     remainder_threshold=s.get("remainder_threshold", "0"),
                     preference_threshold=s.get("preference_threshold", "1/2"),
                     lot=lot,
                 ).to_dict()
             )
+    if not consultation:
+        return groups_out, None
+    every = chain.from_iterable(_expand(tallies[d.group]) for d in consultation)
+    total = count_consultation(consultation[0], every).to_dict()
+    total["groups"] = [
+        {"group": d.group, **count_consultation(d, _expand(tallies[d.group])).to_dict()}
+        for d in consultation
+    ]
+    return groups_out, total
+
+
+def _turnout(log: ElectionLog, defs: list[GroupDef | ConsultationDef]) -> list[dict[str, Any]]:
     voted = log.credentials_per_group()
     roll = log.roll_counts or {}
     turnout = []
@@ -349,23 +434,7 @@ def compute_result(
                 "voted": voted[d.group],
             }
         )
-    return {
-        "type": "result",
-        "election": eid,
-        "version": RESULT_VERSION,
-        "kind": log.kind,
-        "lot_checkpoint": {"size": size, "root": bytes(root).hex()},
-        "ballots": {
-            "entries": log.ballot_entries,
-            "credentials": len(log.latest),
-            "superseded": log.ballot_entries - len(log.latest),
-        },
-        "turnout": turnout,
-        "groups": groups_out,
-        "consultation": consultation_out,
-        "invalid_ballots": invalid,
-        "lot": lot.to_dict(),
-    }
+    return turnout
 
 
 def _expand(counter: Counter[tuple[bool, str | None, bytes]]) -> Iterable[tuple[bool, Any, Any]]:

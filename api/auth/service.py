@@ -190,7 +190,12 @@ def login(
         # being tried. The throttle row decides (and words the error).
         _throttle(session, settings, election_id, client_key, lock=False)
     resolved = None
-    if got.holder_kind is not None and got.active and got.status not in lifecycle.TERMINAL:
+    # A code stops working when the election ends; a committee member's still works once it is
+    # tallied, to fetch the proces-verbaal (api.tally) the committee signs after counting.
+    ended = got.status in lifecycle.TERMINAL and not (
+        got.status == "tallied" and got.holder_kind == "member"
+    )
+    if got.holder_kind is not None and got.active and not ended:
         resolver = _RESOLVERS.get(got.holder_kind)
         resolved = resolver(session, election_id, got.holder_id) if resolver else None
     if resolved is None:

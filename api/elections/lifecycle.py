@@ -1,6 +1,7 @@
 """The election lifecycle as a state machine (PRODUCT.md):
 
-    draft → nomination → candidacy → lists_published → voting → closed → tallied, and cancelled.
+    draft → nomination → candidacy → lists_published → voting → closed → tallied, and cancelled;
+    lists_published → tallied when no kiesgroep holds a vote.
 
 The nomination campaign is optional (draft → candidacy). A consultation has no lists: draft →
 lists_published publishes its questions. Each domain registers the guards it owns (e.g. the roll
@@ -18,13 +19,16 @@ from sqlmodel import Session
 from api.elections.models import Election
 from rules.phases import TERMINAL
 
-# Transitions a committee may make by hand; `tallied` is reached only by the tally itself.
+# Transitions a committee may make by hand. `tallied` is reached by the tally itself (after
+# `closed`), or by hand straight from `lists_published` when no kiesgroep holds a vote (every
+# candidate is elected without a vote: no keys, no voting; api.tally.service guards it and
+# appends the result; docs/rules.md).
 MANUAL: dict[str, dict[str, frozenset[str]]] = {
     "works_council": {
         "draft": frozenset({"nomination", "candidacy"}),
         "nomination": frozenset({"candidacy"}),
         "candidacy": frozenset({"lists_published"}),
-        "lists_published": frozenset({"voting"}),
+        "lists_published": frozenset({"voting", "tallied"}),
         "voting": frozenset({"closed"}),
     },
     "consultation": {

@@ -39,7 +39,12 @@ class ElectionOut(BaseModel):
 class TransitionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    to: Literal["nomination", "candidacy", "lists_published", "voting", "closed"]
+    to: Literal["nomination", "candidacy", "lists_published", "voting", "closed", "tallied"] = (
+        Field(
+            description="`tallied` by hand only from `lists_published` when no kiesgroep holds a "
+            "vote: the result (every candidate elected without a vote) is published at once"
+        )
+    )
 
 
 class CancelIn(BaseModel):

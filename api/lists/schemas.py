@@ -42,7 +42,7 @@ class ListIn(BaseModel):
     not_union_member: bool = Field(
         default=False,
         description="free lists (voters): I declare I am not a member of a union that submits "
-        "a list (WOR art. 9(2)); ignored for union accounts",
+        "a list (WOR art. 9); ignored for union accounts",
     )
 
 

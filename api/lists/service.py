@@ -35,7 +35,8 @@ SUBMISSION_CLOSED = problem_type(
     409,
     "The submission window is closed",
     "Lists are created, changed and submitted only in the candidacy phase, within its "
-    "scheduled window when one is set — one equal window for all lists (WOR art. 9).",
+    "scheduled window when one is set — one equal window for all lists (case law on WOR "
+    "art. 9; DOMAIN.md 'Candidate lists').",
 )
 LIST_STATE = problem_type(
     "list-wrong-state",
@@ -55,7 +56,7 @@ FREE_LIST_REFUSED = problem_type(
     409,
     "You cannot submit a free list",
     "A free list is submitted by a voter entitled to vote, for their own kiesgroep, who "
-    "declares not to be a member of a union that submits a list (WOR art. 9(2)).",
+    "declares not to be a member of a union that submits a list (WOR art. 9).",
 )
 CANDIDATES_INVALID = problem_type(
     "candidates-invalid",

@@ -6,22 +6,24 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
 from api.db import session_scope
-from api.deps import SessionDep, SettingsDep, TrusteeDep
-from api.elections.service import get_election
+from api.deps import CommitteeDep, SessionDep, SettingsDep, TrusteeDep
+from api.elections.service import get_election, settings_of
 from api.log import tree
 from api.log.tree_models import LogCheckpoint
 from api.problems import FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, ProblemError, problem_responses
 from api.tally import page, service
+from api.tally.proces_verbaal import render_pdf
 from api.tally.schemas import ResultsOut, ShareIn, TallyStatusOut
+from rules.explain import pick_lang
 from rules.record import record_lines
 
 log = logging.getLogger("stembus.tally")
@@ -107,14 +109,30 @@ def _record_url(settings: Any, election_id: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/api/v1/elections/{election_id}/record"
 
 
+def wants_html(accept: str | None) -> bool:
+    """A browser's navigation (Accept names text/html and no JSON): it gets the page."""
+    a = (accept or "").lower()
+    return "text/html" in a and "json" not in a
+
+
 @router.get(
     "/results",
     response_model=ResultsOut,
-    responses=problem_responses(NOT_FOUND, service.NOT_TALLIED),
+    responses={
+        303: {"description": "a browser (Accept: text/html) is sent to the results page"},
+        **problem_responses(NOT_FOUND, service.NOT_TALLIED),
+    },
     summary="The result: the published `result` entry with display names (public)",
 )
-def results(election_id: str, session: SessionDep, settings: SettingsDep) -> ResultsOut:
+def results(
+    election_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    accept: Annotated[str | None, Header(max_length=1000)] = None,
+) -> Any:
     election = get_election(session, election_id)
+    if wants_html(accept):  # a person never sees a JSON problem: the page says what there is
+        return RedirectResponse(f"/api/v1/elections/{election_id}/results/page", status_code=303)
     index, result = service.result_of(session, election)
     url = _record_url(settings, election_id)
     return ResultsOut(
@@ -133,11 +151,41 @@ def results(election_id: str, session: SessionDep, settings: SettingsDep) -> Res
 @router.get(
     "/results/page",
     response_class=HTMLResponse,
-    responses=problem_responses(NOT_FOUND, service.NOT_TALLIED),
-    summary="The results page (HTML, Dutch, with a seat chart) to show employees (public)",
+    responses=problem_responses(NOT_FOUND),
+    summary="The results page (HTML, Dutch or English, with a seat chart) to show employees "
+    "(public); before the tally, a page that says when the result comes",
 )
-def results_page(election_id: str, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+def results_page(
+    election_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: Annotated[
+        str | None,
+        Query(max_length=16, description="`nl` or `en`; default from Accept-Language, then nl"),
+    ] = None,
+    accept_language: Annotated[str | None, Header(max_length=500)] = None,
+) -> HTMLResponse:
     election = get_election(session, election_id)
+    service.close_if_due(session, election)
+    language = pick_lang(lang, accept_language)
+    schedule = settings_of(election).schedule.voting
+    voting = (schedule.start, schedule.end) if schedule else (None, None)
+    headers = {
+        "Content-Security-Policy": page.CSP,
+        "Content-Language": language,
+        "Vary": "Accept-Language",
+    }
+    if election.status != "tallied":
+        st = service.status(session, election)
+        html = page.render_pending(
+            name=election.name,
+            organisation=election.organisation,
+            status=election.status,
+            lang=language,
+            voting=voting,
+            shares=(len(st.received), st.k),
+        )
+        return HTMLResponse(html, headers=headers)
     index, result = service.result_of(session, election)
     html = page.render(
         name=election.name,
@@ -146,8 +194,44 @@ def results_page(election_id: str, session: SessionDep, settings: SettingsDep) -
         names=service.names_of(session, election_id),
         record_url=_record_url(settings, election_id),
         result_index=index,
+        lang=language,
+        determined_at=election.updated_at,
+        voting=voting,
     )
-    return HTMLResponse(html)
+    return HTMLResponse(html, headers=headers)
+
+
+@router.get(
+    "/results/proces-verbaal",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "the proces-verbaal (PDF)"},
+        **problem_responses(UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, service.NOT_TALLIED),
+    },
+    summary="The proces-verbaal: the official record of the result as a PDF to print and sign, "
+    "Dutch or English (committee)",
+)
+def proces_verbaal(
+    election_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: CommitteeDep,
+    lang: Annotated[str | None, Query(max_length=16, description="`nl` (default) or `en`")] = None,
+    accept_language: Annotated[str | None, Header(max_length=500)] = None,
+) -> Response:
+    election = get_election(session, election_id)
+    rec = service.proces_verbaal_record(session, election, _record_url(settings, election_id))
+    language = pick_lang(lang, accept_language)
+    pdf = render_pdf(rec, language)
+    name = f"proces-verbaal-{election_id}-{language}.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Language": language,
+        },
+    )
 
 
 @router.get(

@@ -13,7 +13,10 @@ X25519 public key derived from the candidate secret equals the published sealing
 inconsistent with it are reported by index only. Then, in the same transaction: the
 ``decryption_key`` entry, the tally (rules.tally, two streaming passes over the log in the
 database), the ``result`` entry, and ``phase_changed {from: closed, to: tallied, by: system}`` —
-the lifecycle's ``tallied`` is reached only here.
+the lifecycle's ``tallied`` is reached only here — or, for an election in which no kiesgroep
+holds a vote, by the committee's transition lists_published → tallied, which appends the result
+of :func:`rules.tally.compute_uncontested_result` (every candidate elected without a vote;
+docs/rules.md).
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from api.auth.models import Member
 from api.auth.tokens import Principal
 from api.db import session_scope
+from api.elections import lifecycle
 from api.elections import service as elections
 from api.elections.models import Election, utcnow
 from api.log import atrest
@@ -41,10 +46,11 @@ from api.log.service import append_entry
 from api.log.tree_models import LogCheckpoint
 from api.problems import ProblemError, problem_type
 from api.settings import Settings
+from api.tally import proces_verbaal
 from api.tally.models import TrusteeShare
 from crypto import sealing, shamir
 from crypto.canonical import b64d, b64e
-from rules.tally import ElectionLog, TallyError, compute_result
+from rules.tally import ElectionLog, TallyError, compute_result, compute_uncontested_result
 
 log = logging.getLogger("stembus.tally")
 
@@ -299,6 +305,38 @@ def submit_share(
 # --------------------------------------------------------------------------------- tally
 
 
+def _log_context(session: Session, election_id: str) -> ElectionLog:
+    ctx = ElectionLog()
+    for idx, entry in iter_entries(session, election_id):
+        ctx.add(idx, entry)
+    return ctx
+
+
+@lifecycle.guard("tallied")
+def _uncontested_only(session: Session, election: Election, ctx: Any) -> list[str]:
+    """By hand, `tallied` is only for an election in which no kiesgroep holds a vote."""
+    if election.kind == "consultation":
+        return ["a consultation always holds a vote: voting, closing and the tally come first"]
+    published = latest_entry(session, election.id, "lists_published")
+    if published is None:
+        return ["the lists are not published"]
+    contested = [g["group"] for g in published[1].get("groups", []) if g.get("vote_held", True)]
+    if contested:
+        return [
+            f"kiesgroep(en) {', '.join(contested)} hold a vote: prepare the keys "
+            "(stembus ceremony), open voting, close it and let the trustees tally"
+        ]
+    if latest_entry(session, election.id, "keys") is not None:
+        return ["the voting keys are prepared: open voting instead"]
+    return []
+
+
+@lifecycle.on_enter("tallied")
+def _append_uncontested_result(session: Session, election: Election, ctx: Any) -> None:
+    result = compute_uncontested_result(_log_context(session, election.id))
+    append_entry(session, election.id, result)
+
+
 def run_tally(
     session: Session, election: Election, secret: bytes, used: list[int]
 ) -> dict[str, Any]:
@@ -317,9 +355,7 @@ def run_tally(
             "shares_used": sorted(used),
         },
     )
-    ctx = ElectionLog()
-    for idx, entry in iter_entries(session, eid):
-        ctx.add(idx, entry)
+    ctx = _log_context(session, eid)
     ctx.check_ready()
     assert ctx.closed_index is not None
     lot_cp = lot_checkpoint(session, eid, ctx.closed_index)
@@ -352,6 +388,46 @@ def result_of(session: Session, election: Election) -> tuple[int, dict[str, Any]
     if found is None:
         raise ProblemError(NOT_TALLIED, "no result entry")
     return found
+
+
+def proces_verbaal_record(
+    session: Session, election: Election, record_url: str
+) -> proces_verbaal.Record:
+    """Everything the proces-verbaal shows (api.tally.proces_verbaal), from the log, the
+    committee and the final checkpoint."""
+    index, result = result_of(session, election)
+    frozen = latest_entry(session, election.id, "roll_frozen")
+    committee = list(
+        session.exec(
+            select(Member.name)
+            .where(Member.election_id == election.id, col(Member.is_committee).is_(True))
+            .order_by(col(Member.id))
+        )
+    )
+    cp = session.exec(
+        select(LogCheckpoint)
+        .where(LogCheckpoint.election_id == election.id)
+        .order_by(col(LogCheckpoint.size).desc())
+        .limit(1)
+    ).first()
+    assert cp is not None  # a tallied election has checkpoints
+    schedule = elections.settings_of(election).schedule.voting
+    return proces_verbaal.Record(
+        election_id=election.id,
+        name=election.name,
+        organisation=election.organisation,
+        result=result,
+        names=names_of(session, election.id),
+        roll_counts=dict((frozen[1].get("counts") if frozen else None) or {}),
+        committee=committee,
+        checkpoint_size=cp.size,
+        checkpoint_root=bytes(cp.root).hex(),
+        record_url=record_url,
+        determined_at=election.updated_at,
+        created_at=election.created_at,
+        voting=(schedule.start, schedule.end) if schedule else (None, None),
+        result_index=index,
+    )
 
 
 def names_of(session: Session, election_id: str) -> dict[str, Any]:

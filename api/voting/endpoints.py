@@ -82,6 +82,7 @@ UNKNOWN_ENTRY = problem_type(
         keys.NOT_LISTS_PUBLISHED,
         keys.KEYS_EXIST,
         keys.NO_DEFINITION,
+        keys.NO_VOTE_NEEDED,
         keys.BAD_SEALING_KEY,
     ),
     summary="Prepare voting: issuer keys, sealing key, trustees, ballot size (committee)",

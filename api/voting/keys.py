@@ -54,6 +54,14 @@ BAD_SEALING_KEY = problem_type(
     "Invalid sealing key or trustees",
     "The sealing key must be standard base64 of a 32-byte X25519 public key, and 1 <= k <= n.",
 )
+NO_VOTE_NEEDED = problem_type(
+    "no-vote-needed",
+    409,
+    "No vote is needed",
+    "No kiesgroep has more candidates than seats, so every candidate is elected without a vote: "
+    "no keys and no key ceremony are needed. Publish the result with POST .../transitions "
+    '{"to": "tallied"}.',
+)
 KEYS_MISSING = problem_type(
     "keys-not-prepared",
     409,
@@ -114,6 +122,8 @@ def prepare_keys(
     if not 1 <= k <= n:
         raise ProblemError(BAD_SEALING_KEY, "need 1 <= k <= n")
     definitions = ballot_definitions(session, election)
+    if not definitions and entries_of_type(session, election.id, "lists_published"):
+        raise ProblemError(NO_VOTE_NEEDED)
     if not definitions:
         raise ProblemError(NO_DEFINITION)
     ballot_size = max_ballot_size(definitions, election.id)
@@ -214,5 +224,12 @@ def issuer_signer(
 @lifecycle.guard("voting")
 def _keys_prepared_before_voting(session: Session, election: Election, ctx: Any) -> list[str]:
     if session.get(VotingKeys, election.id) is None:
+        if not ballot_definitions(session, election) and entries_of_type(
+            session, election.id, "lists_published"
+        ):
+            return [
+                "no kiesgroep holds a vote, so there is nothing to vote on: publish the result "
+                'with the transition {"to": "tallied"}'
+            ]
         return ["the voting keys are not prepared (POST .../voting/keys)"]
     return []

@@ -12,6 +12,7 @@ from rules.apportionment import (
     elect_person_system,
     fraction_json,
 )
+from rules.explain import step_text
 from rules.lot import Lot
 
 ROOT = bytes(range(32))
@@ -244,3 +245,35 @@ def test_person_system_plain_and_vacant() -> None:
     assert r.elected == ["b", "c"] and r.successors == ["a", "d"]
     r = elect_person_system({"a": 2, "b": 0}, 3)
     assert r.elected == ["a"] and r.vacant_seats == 2 and r.successors == ["b"]
+
+
+def test_zero_vote_list_takes_no_seat_given_back_and_the_note_says_why() -> None:
+    # docs/rules.md "Zero votes": A 10 votes, 1 candidate; B 0 votes, 5 candidates; 3 seats.
+    a = apportion_seats({"A": 10, "B": 0}, 3, {"A": 1, "B": 5})
+    assert a.full_seats == {"A": 3, "B": 0}
+    assert [s.kind for s in a.steps] == ["seat_given_back", "vacant"]
+    assert a.seats_per_list == {"A": 1, "B": 0} and a.vacant_seats == 2
+    note = a.steps[-1].note
+    assert "no list has candidates left" not in note  # B has: it has no votes
+    assert note.startswith("no list with votes has candidates left; B received no votes")
+    assert note.endswith(": 2 seat(s) vacant")
+    d = a.to_dict()["steps"][-1]
+    assert step_text(d, "nl", 3, {"B": "Lijst B"}.get) == (
+        "geen lijst met stemmen heeft nog kandidaten over; Lijst B kreeg geen stemmen en krijgt "
+        "geen zetel (een lijst waarop niemand stemde heeft geen mandaat): 2 zetel(s) blijven vacant"
+    )
+
+
+def test_every_list_exhausted_the_note_says_so() -> None:
+    a = apportion_seats({"A": 900, "B": 100}, 5, {"A": 1, "B": 1})
+    assert a.steps[-1].note == "no list has candidates left to take a seat: 3 seat(s) vacant"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_step_note_is_the_explained_english_text(method: str) -> None:
+    votes = {"A": 30, "B": 30, "C": 10, "D": 0}
+    a = apportion_seats(votes, 5, {"A": 1, "B": 9, "C": 9, "D": 2}, method=method, lot=Lot(ROOT))
+    for s in a.to_dict()["steps"]:
+        assert s["note"] == step_text(s, "en", 5)
+        nl = step_text(s, "nl", 5)
+        assert nl and nl != s["note"]
