@@ -135,6 +135,7 @@ class PendingCredential:
     blinded_msg: str  # b64, what the server blind-signs
     inv: str  # b64 RFC 9474 blinding inverse: unblinds the answer (secret)
     pending: bool = True  # marks a saved file as a pending request (see load_state)
+    pseudonym: str = ""  # whose request it is (the voter's pseudonym), to refuse another's code
 
     def save(self, path: str | Path) -> None:
         write_private(path, json.dumps(asdict(self), indent=2) + "\n")
@@ -161,6 +162,7 @@ class StoredCredential:
     receipts: list[dict[str, Any]] = field(default_factory=list)  # of ballots now in the log
     promises: list[dict[str, Any]] = field(default_factory=list)  # one per ballot cast
     pending_ballot: dict[str, Any] | None = None  # signed and (maybe) sent, no answer yet
+    pseudonym: str = ""  # whose credential it is: the `issuance` answer's pseudonym
 
     def save(self, path: str | Path) -> None:
         write_private(path, json.dumps(asdict(self), indent=2) + "\n")
@@ -230,6 +232,8 @@ def verify_receipt_for(
     if receipt["entry_hash"] != leaf.hex():
         raise ProtocolError("the receipt is for another entry")
     proof, cp = note.verify_tlog_proof(receipt["tlog_proof"], leaf, verifier, verifier.name)
+    if proof.extra is not None and proof.extra != leaf:
+        raise ProtocolError("the receipt's tlog-proof names another entry hash")
     if proof.index != receipt["index"] or proof.checkpoint != receipt["checkpoint"]:
         raise ProtocolError("the receipt's JSON and tlog-proof forms differ")
     if [h.hex() for h in proof.proof] != receipt["inclusion_proof"]:
@@ -352,6 +356,10 @@ class StembusClient:
     def login(self, election_id: str, code: str) -> str:
         return self.sign_in(election_id, code).token
 
+    def my_registration(self, election_id: str, token: str) -> dict[str, Any]:
+        """``GET …/me/registration``: what the roll says of the voter, with the reasons."""
+        return self._request("GET", f"/elections/{election_id}/me/registration", token)
+
     def credential_status(self, election_id: str, token: str) -> dict[str, Any]:
         return self._request("GET", f"/elections/{election_id}/voting/credential", token)
 
@@ -404,6 +412,7 @@ class StembusClient:
             credential=b64e(pk),
             prefix=b64e(prefix),
             issuer_sig=b64e(sig),
+            pseudonym=str(got.get("pseudonym", "")),
         )
 
     def obtain_credential(

@@ -207,6 +207,13 @@ def register(app: typer.Typer) -> None:
         Against a server (--url) only the receipt's proofs are checked: --workers does not apply.
         """
         raw = receipt_file.read_text()
+        if raw.lstrip().startswith("{") and '"secret_key"' in raw:
+            out.print(
+                f"[red]{receipt_file} is your credential file (secret)[/]. Give one of the receipt "
+                "or promise files `stembus vote` writes next to it (…-receipt-N.json, "
+                "…-promise-N.json)."
+            )
+            raise typer.Exit(2)
         promised = promise_text(raw)
         if promised is not None:
             _verify_promise(promised, url, record, log_key, workers)

@@ -23,6 +23,7 @@ saying what that receipt can and cannot show (cli.client.RecoveredReceipt).
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from pathlib import Path
@@ -70,16 +71,84 @@ def describe_choices(definition: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+EXIT_CODES = """Exit codes: 0 done; 1 a check of the service's answer failed; 2 usage (bad or
+missing options, invalid choices, a file of another voter or election); 3 the service refused
+(the problem type is shown); 4 the service could not be reached (run the same command again)."""
+
+
+def _fail(code: int, message: str, todo: str) -> typer.Exit:
+    """One clear line (and what to do), then the exit code (EXIT_CODES)."""
+    console.print(f"[red]{message}[/]. {todo}", highlight=False)
+    return typer.Exit(code)
+
+
+def _refused(e: Any) -> typer.Exit:
+    detail = e.problem.get("detail") or e.problem.get("title") or ""
+    todo = {
+        "/problems/invalid-access-code": "Check the code in your invitation.",
+        "/problems/voting-not-open": "Voting is not open now: see the election's dates.",
+        "/problems/outside-voting-window": "Voting is not open now: see the election's dates.",
+        "/problems/credential-already-issued": (
+            "A credential was already issued for this code: vote with the credential file "
+            "made then (--state), or tell the election committee if that was not you."
+        ),
+        "/problems/revoting-not-allowed": "This election allows one ballot: yours is cast.",
+        "/problems/rate-limited": "Too many tries: wait a while and try again.",
+    }.get(e.type, "Ask the election committee if this is unexpected.")
+    return _fail(3, f"Refused by the service ({e.status} {e.type}): {detail}".rstrip(": "), todo)
+
+
+def _receipt_files(path: Path, cred: Any) -> list[Path]:
+    """Each promise and receipt of the credential as a file of its own next to the credential
+    file, in the form `stembus verify-receipt` takes as it is (none of them is secret)."""
+    out = []
+    receipts = {r["entry_hash"]: r for r in cred.receipts}
+    for p in cred.promises:
+        seq = p.get("seq", "")
+        r = receipts.get(p["entry_hash"])
+        name = f"{path.stem}-receipt-{seq}.json" if r else f"{path.stem}-promise-{seq}.json"
+        f = path.with_name(name)
+        f.write_text(json.dumps(r or p, indent=2) + "\n", encoding="utf-8")
+        if r:
+            path.with_name(f"{path.stem}-promise-{seq}.json").unlink(missing_ok=True)
+        out.append(f)
+    return out
+
+
+def show_choices(definition: dict[str, Any], selections: Any) -> str:
+    """The choices in words, as the published ballot definition names them."""
+    if "questions" in definition:
+        lines = []
+        for q in definition["questions"]:
+            d = ballot_rules.QuestionDef.model_validate(q)
+            chosen = (selections or {}).get(d.id) or []
+            names = {o.id: o.text for o in d.options}
+            said = ", ".join(names.get(c, c) for c in chosen) or "(blank)"
+            lines.append(f"  {d.text}: {said}")
+        return "\n".join(lines)
+    g = ballot_rules.GroupDef.model_validate(definition)
+    names = {c.id: f"{c.name} ({lst.name})" for lst in g.lists for c in lst.ordered()}
+    if not selections:
+        return "  blank (no candidate)"
+    return "\n".join(f"  {names.get(c, c)}" for c in selections)
+
+
 def vote(
     url: Annotated[str, typer.Option(help="the server's base URL")],
     election: Annotated[str, typer.Option(help="election id")],
-    code: Annotated[str | None, typer.Option(help="your access code (first vote)")] = None,
+    code: Annotated[
+        str | None, typer.Option(help="your access code (first vote; checked against the file)")
+    ] = None,
     choose: Annotated[
         list[str] | None,
         typer.Option(help="a choice: `question=option[,option]` or a candidate id; repeatable"),
     ] = None,
+    blank: Annotated[bool, typer.Option("--blank", help="cast a blank ballot")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="do not ask before sealing (for scripts)")
+    ] = False,
     state: Annotated[
-        Path | None, typer.Option(help="credential + receipts file (secret; kept for re-votes)")
+        Path | None, typer.Option(help="credential + promises file (secret; kept for re-votes)")
     ] = None,
     delay_max: Annotated[
         float, typer.Option(help="wait a random 0..SECONDS between issuance and casting")
@@ -94,10 +163,15 @@ def vote(
 ) -> None:
     """Vote: log in with your code, get an anonymous credential, seal, cast, keep the promise.
 
-    The choices are checked against the published questions or lists before anything is sent
-    (exit code 2 if they are invalid). If the answer to the credential request or the ballot was
-    lost, run the same command again: the saved request or ballot is sent again and the vote
-    completes. With --check, nothing is cast: the receipts of the saved ballots are fetched."""
+    Give your choices with --choose, or --blank for a blank ballot; they are checked against the
+    published questions or lists and shown before anything is sealed (--yes skips the question).
+    If the answer to the credential request or the ballot was lost, run the same command again:
+    the saved request or ballot is sent again and the vote completes. With --check, nothing is
+    cast: the receipts of the saved ballots are fetched, and each promise and receipt is written
+    to a file of its own that `stembus verify-receipt` takes.
+
+    Exit codes: 0 done; 1 a check of the service's answer failed; 2 usage; 3 the service refused;
+    4 the service could not be reached."""
     import httpx
 
     from cli.client import (
@@ -117,6 +191,14 @@ def vote(
     if check:
         _check_receipts(client, election, path)
         return
+    if blank and choose:
+        raise _fail(2, "Both --blank and --choose given", "Give one of them.")
+    if not blank and not choose:
+        raise _fail(
+            2,
+            "No choices given",
+            "Give your choices with --choose (repeatable), or --blank for a blank ballot.",
+        )
 
     def check_choices(group: str, selections: Any) -> None:
         definition = client.ballot_definition(election, group)
@@ -125,18 +207,39 @@ def vote(
             console.print(f"[red]Invalid choice[/]: {reason}; nothing was cast. Valid choices:")
             console.print(describe_choices(definition), markup=False, highlight=False)
             raise typer.Exit(2)
+        console.print("Your ballot:", highlight=False)
+        console.print(show_choices(definition, selections), markup=False, highlight=False)
+        if not yes and not typer.confirm("Seal and cast this ballot?", default=False):
+            raise _fail(2, "Nothing was cast", "Run the command again with the choices you want.")
+
+    def same_voter(saved_pseudonym: str, token: str) -> None:
+        mine = str(client.credential_status(election, token)["pseudonym"])
+        if saved_pseudonym != mine:
+            raise _fail(
+                2,
+                f"{path} belongs to another voter than this access code",
+                "Use a credential file of your own: --state FILE (each voter their own).",
+            )
 
     try:
         info = client.election(election)
-        selections = parse_choices(info, choose or [])
+        selections = (
+            parse_choices(info, choose or [])
+            if not blank
+            else ([] if info["kind"] != "consultation" else {})
+        )
         try:
             saved = load_state(path) if path.exists() else None
         except (ValueError, TypeError) as e:
-            raise typer.BadParameter(f"{path} is not a Stembus credential file ({e})") from None
+            raise _fail(
+                2, f"{path} is not a Stembus credential file ({e})", "Give --state."
+            ) from None
         if saved is not None and saved.election != election:
-            raise typer.BadParameter(f"{path} holds a credential of another election")
+            raise _fail(2, f"{path} holds a credential of another election", "Give --state.")
         if isinstance(saved, StoredCredential):
             cred = saved
+            if code:  # a code with a saved credential: it must be the same voter's
+                same_voter(cred.pseudonym, client.login(election, code))
             check_choices(cred.group, selections)
             if cred.seq == 0:  # saved before casting: the first ballot's answer never came
                 console.print(f"Voting with the saved credential ({path})")
@@ -145,9 +248,23 @@ def vote(
         else:
             if not code:
                 why = "to resume the saved credential request" if saved else "for the first vote"
-                raise typer.BadParameter(f"--code is needed {why}")
+                raise _fail(2, f"--code is needed {why}", "Give the code from your invitation.")
             token = client.login(election, code)
             status = client.credential_status(election, token)
+            if isinstance(saved, PendingCredential) and saved.pseudonym != status["pseudonym"]:
+                raise _fail(
+                    2,
+                    f"{path} holds another voter's credential request",
+                    "Use a credential file of your own: --state FILE (each voter their own).",
+                )
+            if not status["may_vote"]:
+                reasons = client.my_registration(election, token).get("reasons") or []
+                why = "; ".join(str(r) for r in reasons) or "the roll says you may not vote"
+                raise _fail(
+                    3,
+                    f"You may not vote in this election: {why}",
+                    "If this is wrong, ask the election committee.",
+                )
             console.print(
                 f"Kiesgroep [bold]{status['group']}[/]; your pseudonym in the log: "
                 f"[cyan]{status['pseudonym']}[/]"
@@ -164,6 +281,7 @@ def vote(
                 # Saved before it is sent: if the answer is lost, a rerun sends the same
                 # blinded_msg and gets the same signature (a new one would be refused).
                 pending, resumed = client.begin_issuance(election, group), False
+                pending.pseudonym = str(status["pseudonym"])
                 pending.save(path)
             try:
                 cred = client.finish_issuance(pending, token)
@@ -206,17 +324,20 @@ def vote(
                 f"arrived[/]; this ballot (seq {cred.seq}) replaces it."
             )
     except StembusError as e:
-        console.print(f"[red]Refused[/] ({e.status} {e.type}): {e.problem.get('detail', '')}")
-        raise typer.Exit(1) from None
+        raise _refused(e) from None
     except ProtocolError as e:
-        console.print(f"[red]The server's answer failed a check[/]: {e}")
-        raise typer.Exit(1) from None
+        raise _fail(
+            1,
+            f"The service's answer failed a check: {e}",
+            "Nothing from it was trusted; tell the election committee.",
+        ) from None
     except httpx.TransportError as e:
-        console.print(
-            f"[red]No answer from the server[/] ({e}). Run the same command again: {path} "
-            "keeps what is needed to resume."
-        )
-        raise typer.Exit(1) from None
+        raise _fail(
+            4,
+            f"No answer from the server ({e})",
+            f"Run the same command again: {path} keeps what is needed to resume.",
+        ) from None
+    files = _receipt_files(path, cred)
     table = Table(show_header=False, box=None)
     table.add_row("election", answer["election"])
     if "index" in answer:  # a receipt (recovered from the log)
@@ -236,10 +357,15 @@ def vote(
             "receipt; the signed promise proves the service took it."
         )
     console.print(f"Credential, promises and receipts saved to [bold]{path}[/] (keep it private).")
+    if files:
+        console.print(
+            f"The promise of this ballot, for `stembus verify-receipt`: [bold]{files[-1]}[/]"
+        )
 
 
 def _check_receipts(client: Any, election: str, path: Path) -> None:
-    """`stembus vote --check`: the receipts of the saved ballots that are in the log now."""
+    """`stembus vote --check`: the receipts of the saved ballots that are in the log now, each
+    (or its promise, while pending) also written to a file `stembus verify-receipt` takes."""
     import httpx
 
     from cli.client import ProtocolError, StembusError, StoredCredential
@@ -247,23 +373,21 @@ def _check_receipts(client: Any, election: str, path: Path) -> None:
     try:
         cred = StoredCredential.load(path)
     except (OSError, ValueError, TypeError) as e:
-        console.print(f"[red]No credential file to check[/] ({path}: {e})")
-        raise typer.Exit(2) from None
+        raise _fail(2, f"No credential file to check ({path}: {e})", "Give --state.") from None
     if cred.election != election:
-        console.print(f"[red]{path} holds a credential of another election[/]")
-        raise typer.Exit(2)
+        raise _fail(2, f"{path} holds a credential of another election", "Give --state.")
     try:
         held, pending = client.collect_receipts(cred)
     except StembusError as e:
-        console.print(f"[red]Refused[/] ({e.status} {e.type}): {e.problem.get('detail', '')}")
-        raise typer.Exit(1) from None
+        raise _refused(e) from None
     except ProtocolError as e:
-        console.print(f"[red]Check failed[/]: {e}")
-        raise typer.Exit(1) from None
+        raise _fail(
+            1, f"Check failed: {e}", "Keep your promise files; tell the committee."
+        ) from None
     except httpx.TransportError as e:
-        console.print(f"[red]No answer from the server[/] ({e}); try again later.")
-        raise typer.Exit(1) from None
+        raise _fail(4, f"No answer from the server ({e})", "Try again later.") from None
     cred.save(path)
+    files = _receipt_files(path, cred)
     table = Table("seq", "entry hash", "status")
     receipts = {r["entry_hash"]: r for r in cred.receipts}
     for p in cred.promises:
@@ -278,6 +402,8 @@ def _check_receipts(client: Any, election: str, path: Path) -> None:
         )
     else:
         console.print(f"[green]Every ballot is in the log[/]; receipts saved to {path}.")
+    for f in files:
+        console.print(f"  for `stembus verify-receipt`: {f}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

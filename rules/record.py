@@ -24,17 +24,23 @@ per credential; never the ciphertexts):
   every root is recomputed from a prefix of the one entry sequence, every pair of checkpoints is
   consistent — that *is* the consistency check, stronger than a proof); entry order (the phase
   machine, settings/lists/keys before voting, issuance and ballots only while voting is open,
-  decryption key and result only after close); each ballot's fields, issuer signature under its
-  group's published key, Ed25519 ballot signature, strictly increasing ``seq`` per credential,
-  ciphertext length; per kiesgroep, distinct credentials never exceed the issuance entries so far;
-  the published decryption key derives the published sealing key.
+  decryption key and result only after close); the flush rules of publication in shuffled
+  batches (rules.flush.FlushChecker: issuance and ballot entries only in flushes closed by their
+  own checkpoint, one kiesgroep each, issuances before ballots, each run strictly ascending by
+  leaf hash, every ballot run at least ``batch_size`` long unless its group has fewer ballots);
+  each ballot's fields, issuer signature under its group's published key, Ed25519 ballot
+  signature, distinct ``seq`` values per credential in one group (within a flush a re-vote may
+  precede the ballot it replaces), ciphertext length; per kiesgroep, distinct credentials never
+  exceed the issuance entries so far; the published decryption key derives the published sealing
+  key.
 * pass 2 — check 5: every final ballot is decrypted and validated again and the whole ``result``
   entry is recomputed by :func:`rules.tally.compute_result`; its canonical bytes must equal the
   published entry's (counts, invalid reasons, apportionment steps, lot draws, elected).
 * receipts (check 6), given to :func:`verify_record` or checked alone by :func:`verify_receipt`:
   the receipt's checkpoint verifies under the log key, its inclusion proof leads to its root, and
   its tree is a prefix of the record's (the root recomputed at its size equals it) — so the
-  receipt's ballot is in the final log.
+  receipt's ballot is in the final log. Ballot promises (check 6): signed by the log key, and
+  their entry hash a leaf of the record; one that is not is a broken promise.
 
 Every failure names the check and, where there is one, the entry index.
 

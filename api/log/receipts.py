@@ -32,7 +32,9 @@ def build_receipt(session: Session, election_id: str, index: int, entry_hash: by
     if cp is None:  # every append signs a checkpoint (api.log.tree.after_append)
         raise RuntimeError("no checkpoint covers an appended entry")
     path = tree.tree_of(session, election_id, cp.size).inclusion_proof(index, cp.size)
-    proof = note.TlogProof(index=index, proof=tuple(path), checkpoint=cp.note)
+    # The `extra` line carries the entry hash, so the tlog-proof text alone is the whole receipt
+    # (`stembus verify-receipt` takes it as the server sent it).
+    proof = note.TlogProof(index=index, proof=tuple(path), checkpoint=cp.note, extra=entry_hash)
     return Receipt(
         election=election_id,
         index=index,
@@ -79,6 +81,9 @@ def _proof_of(body: ReceiptCheckIn) -> note.TlogProof:
             raise ValueError("give tlog_proof, or index, checkpoint and inclusion_proof")
         return note.TlogProof(index=body.index, proof=path, checkpoint=body.checkpoint)
     proof = note.TlogProof.from_text(body.tlog_proof)
+    if proof.extra is not None and body.entry_hash is not None:
+        if proof.extra != bytes.fromhex(body.entry_hash):
+            raise ValueError("the tlog_proof's extra line names another entry hash")
     if (
         (body.index is not None and body.index != proof.index)
         or (body.checkpoint is not None and body.checkpoint != proof.checkpoint)

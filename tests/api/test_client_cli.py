@@ -49,7 +49,7 @@ def test_stembus_vote_and_revote(app, make_election, server_url, tmp_path):
     state = tmp_path / "cred.json"
     code = next(iter(ve.codes.values()))
     runner = CliRunner()
-    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state), "--yes"]
     r = runner.invoke(cli_app, [*args, "--code", code, "--choose", "q1=yes"])
     assert r.exit_code == 0, r.output
     assert "promise verified" in r.output
@@ -77,9 +77,10 @@ def test_stembus_vote_and_revote(app, make_election, server_url, tmp_path):
             code,
             "--choose",
             "q1=yes",
+            "--yes",
         ],
     )
-    assert r.exit_code == 1 and "credential-already-issued" in r.output
+    assert r.exit_code == 3 and "credential-already-issued" in r.output
     close_voting(ve)
     r = runner.invoke(cli_app, [*args, "--check"])
     assert r.exit_code == 0 and "Every ballot is in the log" in r.output, r.output
@@ -105,6 +106,7 @@ def test_stembus_vote_resumes_after_a_lost_credential_answer(
     sdk = StembusClient(http=client)
     login = sdk.sign_in(ve.id, code)
     pending = sdk.begin_issuance(ve.id, str(login.group))
+    pending.pseudonym = sdk.credential_status(ve.id, login.token)["pseudonym"]
     pending.save(state)
     r = client.post(
         ve.e.url("/voting/credential"),
@@ -112,7 +114,7 @@ def test_stembus_vote_resumes_after_a_lost_credential_answer(
         headers=bearer(login.token),
     )
     assert r.status_code < 300, r.text
-    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state), "--yes"]
     runner = CliRunner()
     r = runner.invoke(cli_app, [*args, "--choose", "q1=yes"])
     assert r.exit_code == 2 and "--code is needed to resume" in r.output
@@ -135,9 +137,9 @@ def test_stembus_vote_keeps_no_pending_request_the_server_refused(
     ve = voting_election(app, make_election, n_voters=1, open_voting=False)
     state = tmp_path / "cred.json"
     code = next(iter(ve.codes.values()))
-    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state), "--yes"]
     r = CliRunner().invoke(cli_app, [*args, "--code", code, "--choose", "q1=yes"])
-    assert r.exit_code == 1 and "voting-not-open" in r.output, r.output
+    assert r.exit_code == 3 and "voting-not-open" in r.output, r.output
     assert not state.exists()  # refused: nothing was issued, so nothing to resume
     assert not list(tmp_path.iterdir())
 
@@ -145,7 +147,7 @@ def test_stembus_vote_keeps_no_pending_request_the_server_refused(
 def test_stembus_vote_after_a_lost_ballot_answer(app, client, make_election, server_url, tmp_path):
     ve = voting_election(app, make_election, n_voters=1)
     state = tmp_path / "cred.json"
-    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state), "--yes"]
     runner = CliRunner()
     code = next(iter(ve.codes.values()))
     r = runner.invoke(cli_app, [*args, "--code", code, "--choose", "q1=yes"])
@@ -188,7 +190,7 @@ def test_stembus_vote_recovers_a_lost_answer_without_revoting(
     r = client.post(ve.e.url("/ballots"), json=entry)
     assert r.status_code == 201, r.text
     lost = r.json()
-    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state), "--yes"]
     r = CliRunner().invoke(cli_app, [*args, "--choose", "q1=no"])
     assert r.exit_code == 0, r.output
     said = " ".join(r.output.split())
@@ -199,7 +201,7 @@ def test_stembus_vote_recovers_a_lost_answer_without_revoting(
     assert saved.seq == 1 and [p["promise"] for p in saved.promises] == [lost["promise"]]
     # a further run is refused, as any second ballot of this election
     r = CliRunner().invoke(cli_app, [*args, "--choose", "q1=no"])
-    assert r.exit_code == 1 and "revoting-not-allowed" in r.output, r.output
+    assert r.exit_code == 3 and "revoting-not-allowed" in r.output, r.output
     close_voting(ve)
     ballots = [x for x in ve.e.log() if x["type"] == "ballot"]
     assert ballots == [entry]  # nothing new was cast: the earlier ballot counts
@@ -222,7 +224,7 @@ def test_stembus_vote_refuses_invalid_choices(
     ve = voting_election(app, make_election, n_voters=1)
     state = tmp_path / "cred.json"
     code = next(iter(ve.codes.values()))
-    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state), "--yes"]
     choose = [x for c in choices for x in ("--choose", c)]
     r = CliRunner().invoke(cli_app, [*args, "--code", code, *choose])
     assert r.exit_code == 2, r.output
@@ -238,7 +240,7 @@ def test_stembus_vote_checks_a_revotes_choices_too(app, make_election, server_ur
     ve = voting_election(app, make_election, n_voters=1)
     state = tmp_path / "cred.json"
     code = next(iter(ve.codes.values()))
-    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state), "--yes"]
     runner = CliRunner()
     assert runner.invoke(cli_app, [*args, "--code", code, "--choose", "q1=yes"]).exit_code == 0
     r = runner.invoke(cli_app, [*args, "--choose", "q1=nee"])
@@ -255,7 +257,7 @@ def test_stembus_vote_checks_works_council_choices(app, make_election, server_ur
     # nothing here is sent and the credential's values do not matter.
     state = tmp_path / "cred.json"
     StoredCredential(e.id, "kg1", "c2s=", "cGs=", "cHJlZml4", "c2ln").save(state)
-    args = ["vote", "--url", server_url, "--election", e.id, "--state", str(state)]
+    args = ["vote", "--url", server_url, "--election", e.id, "--state", str(state), "--yes"]
     runner = CliRunner()
     r = runner.invoke(cli_app, [*args, "--choose", "zz"])
     assert r.exit_code == 2 and "unknown candidate zz" in r.output, r.output
@@ -269,7 +271,7 @@ def test_stembus_vote_with_a_random_delay(app, make_election, server_url, tmp_pa
     ve = voting_election(app, make_election, n_voters=1)
     state = tmp_path / "cred.json"
     code = next(iter(ve.codes.values()))
-    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+    args = ["vote", "--url", server_url, "--election", ve.id, "--state", str(state), "--yes"]
     r = CliRunner().invoke(
         cli_app, [*args, "--code", code, "--choose", "q1=no", "--delay-max", "0.05"]
     )
@@ -287,7 +289,7 @@ def test_stembus_vote_without_a_server(tmp_path):
         ["vote", "--url", f"http://127.0.0.1:{port}", "--election", "e1", "--code", "X"]
         + ["--state", str(tmp_path / "c.json"), "--choose", "q1=yes"],
     )
-    assert r.exit_code == 1 and "No answer from the server" in r.output, r.output
+    assert r.exit_code == 4 and "No answer from the server" in r.output, r.output
     assert isinstance(r.exception, SystemExit)
 
 
@@ -333,3 +335,127 @@ def test_verify_receipt_takes_a_promise_pending_then_kept(
         cli_app, ["verify-receipt", str(broken), "--record", str(record), "--workers", "1"]
     )
     assert r.exit_code == 1 and "broke its promise" in " ".join(r.output.split()), r.output
+
+
+def _vote_args(server_url: str, ve, state) -> list[str]:  # type: ignore[no-untyped-def]
+    return ["vote", "--url", server_url, "--election", ve.id, "--state", str(state)]
+
+
+def test_stembus_vote_asks_before_sealing_and_needs_explicit_choices(
+    app, make_election, server_url, tmp_path
+):
+    ve = voting_election(app, make_election, n_voters=2)
+    state = tmp_path / "cred.json"
+    code = next(iter(ve.codes.values()))
+    args = [*_vote_args(server_url, ve, state), "--code", code]
+    runner = CliRunner()
+    # no choices and no --blank: usage, nothing sent
+    r = runner.invoke(cli_app, args)
+    assert r.exit_code == 2 and "--blank for a blank ballot" in " ".join(r.output.split())
+    assert not state.exists()
+    # the choices shown in words, and "no" at the question: nothing sealed or cast
+    r = runner.invoke(cli_app, [*args, "--choose", "q2=fiets,sport"], input="n\n")
+    said = " ".join(r.output.split())
+    assert r.exit_code == 2 and "Nothing was cast" in said, r.output
+    assert "Welke voorzieningen?: Fietsplan, Sportschool" in said
+    assert "Akkoord met de nieuwe werktijden?: (blank)" in said
+    # "yes" at the question: cast
+    r = runner.invoke(cli_app, [*args, "--choose", "q1=yes"], input="y\n")
+    assert r.exit_code == 0 and "promise verified" in r.output, r.output
+    # an explicit blank ballot, re-voting without a question
+    r = runner.invoke(cli_app, [*_vote_args(server_url, ve, state), "--blank", "--yes"])
+    assert r.exit_code == 0, r.output
+    close_voting(ve)
+    ballots = sorted((x for x in ve.e.log() if x["type"] == "ballot"), key=lambda b: b["seq"])
+    last = sealing.open_ballot(ve.sealing_private, b64d(ballots[-1]["ciphertext"]), ve.id, "all")
+    assert [b["seq"] for b in ballots] == [1, 2]
+    assert sealing.decode_ballot(last)["selections"] == {}
+
+
+def test_stembus_vote_refuses_another_voters_credential_file(
+    app, make_election, server_url, tmp_path
+):
+    ve = voting_election(app, make_election, n_voters=2)
+    state = tmp_path / "cred.json"  # one folder, one default file: a shared PC
+    first, second = list(ve.codes.values())
+    runner = CliRunner()
+    args = [*_vote_args(server_url, ve, state), "--choose", "q1=yes", "--yes"]
+    assert runner.invoke(cli_app, [*args, "--code", first]).exit_code == 0
+    before = state.read_text()
+    r = runner.invoke(cli_app, [*args, "--code", second])
+    said = " ".join(r.output.split())
+    assert r.exit_code == 2 and "belongs to another voter" in said, r.output
+    assert state.read_text() == before  # untouched: the first voter's ballot stands
+    # the same voter's own code with the file is fine (a re-vote)
+    assert runner.invoke(cli_app, [*args, "--code", first]).exit_code == 0
+    # a pending credential request is checked the same way: the second voter's code would
+    # otherwise obtain a signature on the first voter's blinded message
+    pending_file = tmp_path / "pending.json"
+    sdk = StembusClient(server_url)
+    login = sdk.sign_in(ve.id, first)
+    pending = sdk.begin_issuance(ve.id, str(login.group))
+    pending.pseudonym = sdk.credential_status(ve.id, login.token)["pseudonym"]
+    pending.save(pending_file)
+    r = runner.invoke(
+        cli_app,
+        [*_vote_args(server_url, ve, pending_file), "--code", second, "--blank", "--yes"],
+    )
+    said = " ".join(r.output.split())
+    assert r.exit_code == 2 and "another voter's credential request" in said, r.output
+    close_voting(ve)
+    assert sorted(x["seq"] for x in ve.e.log() if x["type"] == "ballot") == [1, 2]
+
+
+def test_stembus_vote_shows_why_a_voter_may_not_vote(app, make_election, server_url, tmp_path):
+    from sqlmodel import Session, select
+
+    from api.roll.models import Voter
+
+    ve = voting_election(app, make_election, n_voters=1)
+    with Session(app.state.engine) as s:
+        v = s.exec(select(Voter).where(Voter.election_id == ve.id)).one()
+        v.may_vote = False
+        s.add(v)
+        s.commit()
+    state = tmp_path / "cred.json"
+    code = next(iter(ve.codes.values()))
+    r = CliRunner().invoke(
+        cli_app, [*_vote_args(server_url, ve, state), "--code", code, "--blank", "--yes"]
+    )
+    said = " ".join(r.output.split())
+    assert r.exit_code == 3 and "You may not vote in this election:" in said, r.output
+    assert "ask the election committee" in said and not state.exists()
+
+
+def test_receipt_files_that_verify_receipt_takes_as_they_are(
+    app, client, make_election, server_url, tmp_path
+):
+    ve = voting_election(app, make_election, n_voters=1)
+    state = tmp_path / "cred.json"
+    code = next(iter(ve.codes.values()))
+    runner = CliRunner()
+    args = _vote_args(server_url, ve, state)
+    r = runner.invoke(cli_app, [*args, "--code", code, "--choose", "q1=yes", "--yes"])
+    assert r.exit_code == 0, r.output
+    promise_file = tmp_path / "cred-promise-1.json"
+    assert promise_file.exists() and "for `stembus verify-receipt`" in r.output
+    # the credential file itself is refused with a pointer (it is secret)
+    r = runner.invoke(cli_app, ["verify-receipt", str(state), "--url", server_url])
+    assert r.exit_code == 2 and "credential file" in r.output, r.output
+    close_voting(ve)
+    r = runner.invoke(cli_app, [*args, "--check"])
+    assert r.exit_code == 0, r.output
+    receipt_file = tmp_path / "cred-receipt-1.json"
+    assert receipt_file.exists() and not promise_file.exists()
+    r = runner.invoke(cli_app, ["verify-receipt", str(receipt_file), "--url", server_url])
+    assert r.exit_code == 0 and "receipt verified" in r.output, r.output
+    # the server's tlog_proof text, verbatim, is a receipt too (its extra line names the entry)
+    receipt = json.loads(receipt_file.read_text())
+    bare = tmp_path / "receipt.tlog"
+    bare.write_text(receipt["tlog_proof"])
+    record = tmp_path / "record.jsonl"
+    record.write_bytes(client.get(ve.e.url("/record")).content)
+    r = runner.invoke(
+        cli_app, ["verify-receipt", str(bare), "--record", str(record), "--workers", "1"]
+    )
+    assert r.exit_code == 0 and "receipt verified" in r.output, r.output
