@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from api.auth.tokens import Principal, TokenError, decode_token
-from api.db import READS_ONLY
+from api.db import READS_ONLY, commit
 from api.problems import FORBIDDEN, UNAUTHENTICATED, ProblemError
 from api.settings import Settings
 
@@ -51,10 +51,13 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             if _reads_only(session):
                 session.commit()  # no I/O: only hands the connection back to the pool
             else:
-                await _off_loop(session.commit)
+                await _off_loop(lambda: commit(session))
     except BaseException:
         if session.in_transaction():
-            await _off_loop(session.rollback)
+            try:
+                await _off_loop(session.rollback)
+            except Exception:  # noqa: BLE001, S110 - the first error is the answer
+                pass  # e.g. the database is gone: the connection is discarded anyway
         raise
     finally:
         session.close()  # no I/O left: the transaction ended above
@@ -68,7 +71,12 @@ def _reads_only(session: Session) -> bool:
     return options.get("isolation_level") == "AUTOCOMMIT" or bool(options.get(READS_ONLY))
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": FastAPI ends this dependency (the commit) when the endpoint has returned,
+# before the response is sent. With the default scope it ended after the response had gone
+# out: a client could be told 201 for a write that was never committed, or that a kill -9 then
+# lost (tests/test_durability.py, through a real server). A failed commit is now an error
+# answer (api.problems), never a 2xx.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(
     auto_error=False, description="a token from /login or `stembus operator token`"
