@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that must never protect a real deployment (documentation examples, placeholders).
@@ -88,8 +88,18 @@ class Settings(BaseSettings):
     operator_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     member_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     voter_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    login_max_failures: int = Field(default=10, ge=1, description="per client per election")
+    login_max_failures: int = Field(
+        default=300,
+        ge=1,
+        description="well-formed wrong codes per client address per election per window "
+        "(README: the arithmetic)",
+    )
     login_window_seconds: int = Field(default=900, ge=1)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks (CIDR) of reverse proxies that may set the client "
+        "address through X-Forwarded-For; nobody else may",
+    )
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_sender: str = "stembus@localhost"
@@ -111,6 +121,20 @@ class Settings(BaseSettings):
         if self.mode == "development" and not self.secret:
             raise ValueError("STEMBUS_SECRET must not be empty")
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for p in v:
+            try:
+                ipaddress.ip_network(p, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"STEMBUS_TRUSTED_PROXIES: {p!r} is not an address or network"
+                ) from None
+        return v
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api.auth import service
+from api.auth.clients import client_address
 from api.auth.tokens import Principal
 from api.bounds import RowId
 from api.db import reads_in_autocommit
@@ -84,7 +85,7 @@ def login(
     election_id: str, body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep
 ) -> TokenOut:
     reads_in_autocommit(session)  # the success path only reads
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request, tuple(settings.trusted_proxies))
     token, exp, holder = service.login(session, settings, election_id, body.code, client)
     return TokenOut(
         access_token=token, expires_at=exp, roles=sorted(holder.roles), group=holder.group

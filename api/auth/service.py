@@ -189,6 +189,10 @@ def login(
         # Blocked, unless the window has passed: a blocked client is refused without its code
         # being tried. The throttle row decides (and words the error).
         _throttle(session, settings, election_id, client_key, lock=False)
+    if digest is None:
+        # Not a code at all (a typo of length or alphabet): no guess of anyone's code, so not
+        # counted against the client's budget.
+        raise ProblemError(BAD_CODE)
     resolved = None
     if got.holder_kind is not None and got.active and got.status not in lifecycle.TERMINAL:
         resolver = _RESOLVERS.get(got.holder_kind)
