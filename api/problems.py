@@ -72,6 +72,13 @@ UNAUTHENTICATED = problem_type(
     "bearer token is required: missing, malformed, expired, or of "
     "the wrong audience or algorithm.",
 )
+TOKEN_REVOKED = problem_type(
+    "token-revoked",
+    401,
+    "Token revoked",
+    "The token was issued for an access code that has since been regenerated, or its election "
+    "has ended (tallied or cancelled). Log in again with the current code, if there is one.",
+)
 FORBIDDEN = problem_type(
     "forbidden", 403, "Forbidden", "Your role in this election does not allow this action."
 )
@@ -85,7 +92,7 @@ RATE_LIMITED = problem_type(
     "rate-limited", 429, "Too many attempts", "Too many failed attempts; wait and try again."
 )
 # The two problems of every authenticated route: no valid token, or the wrong role/election.
-AUTH = (UNAUTHENTICATED, FORBIDDEN)
+AUTH = (UNAUTHENTICATED, TOKEN_REVOKED, FORBIDDEN)
 DB_UNAVAILABLE = problem_type(
     "service-unavailable",
     503,

@@ -130,6 +130,7 @@ _LOGIN_READ = (
         _ACCESS_CODE.c.holder_kind,
         _ACCESS_CODE.c.holder_id,
         _ACCESS_CODE.c.active,
+        _ACCESS_CODE.c.id.label("code_id"),
         _THROTTLE.c.failures,
     )
     .select_from(_ELECTION)
@@ -218,5 +219,6 @@ def login(
         election_id=election_id,
         minutes=minutes,
         holder_id=got.holder_id,
+        code_id=got.code_id,
     )
     return token, exp, resolved
