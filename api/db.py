@@ -81,6 +81,12 @@ def commit(session: Session) -> None:
         raise
 
 
+def rowcount(session: Session, statement: Any) -> int:
+    """Run an UPDATE or DELETE; the number of rows it matched."""
+    result = session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     # Never SQL parameters in an error's text: they hold names and e-mail addresses, and error
     # texts reach logs.

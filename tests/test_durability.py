@@ -81,8 +81,11 @@ def _round(c: httpx.Client, op: dict[str, str], n: int) -> list[str]:
     committee = bearer(r.json()["access_token"])
     r = c.post(f"{url}/members/{member_id}/code", headers=committee)
     assert r.status_code == 200, r.text
-    if c.post(f"{url}/login", json={"code": r.json()["access_code"]}).status_code != 200:
+    r = c.post(f"{url}/login", json={"code": r.json()["access_code"]})
+    if r.status_code != 200:
         failed.append("regenerate a code, then log in with it")
+        return failed
+    committee = bearer(r.json()["access_token"])  # the old token died with the old code
     r = c.post(
         f"{url}/roll/import",
         content=ROLL,

@@ -149,7 +149,7 @@ def regenerate_code(
     refuse_ended(get_election(session, election_id, for_update=True))
     m = service.get_member(session, election_id, member_id)
     assert m.id is not None
-    return _out(m, service.issue_code(session, settings, election_id, "member", m.id))
+    return _out(m, service.regenerate_code(session, settings, election_id, "member", m.id, who))
 
 
 MemberDep = Annotated[Principal, require("committee", "trustee", "voter")]

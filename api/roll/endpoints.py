@@ -360,7 +360,7 @@ def export_invitations(
 ) -> Response:
     refuse_ended(get_election(session, election_id, for_update=True))
     voters = invitations.select_voters(session, election_id, body.voter_ids, body.without_code_only)
-    text = invitations.export_csv(session, settings, election_id, voters)
+    text = invitations.export_csv(session, settings, election_id, voters, who)
     return Response(
         content=text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
@@ -396,7 +396,7 @@ def send_invitations(
     election = get_election(session, election_id, for_update=True)
     refuse_ended(election)
     voters = invitations.select_voters(session, election_id, body.voter_ids, body.without_code_only)
-    return SendReport.model_validate(invitations.send(session, settings, election, voters))
+    return SendReport.model_validate(invitations.send(session, settings, election, voters, who))
 
 
 @router.post(
@@ -411,5 +411,7 @@ def regenerate_code(
     refuse_ended(get_election(session, election_id, for_update=True))
     v = service.get_voter(session, election_id, voter_id)
     [(_, code)] = invitations.new_codes([v])
-    invitations.store_codes(session, settings, election_id, [(voter_id, code)])
+    invitations.store_codes(
+        session, settings, election_id, [(voter_id, code)], via="regenerated", by=who
+    )
     return CodeOut(voter_id=voter_id, access_code=code)

@@ -179,9 +179,8 @@ def voter_of(session: Session, election_id: str, principal: Principal) -> VoterV
             _VOTER_READ, {"v": principal.holder_id, "e": election_id, "c": principal.code_id}
         ).first()
     if row is None:
-        if principal.code_id is not None:
-            # No such voter (any more): the token's code cannot be alive either.
-            revocation.check(session.get_bind(), principal)  # type: ignore[arg-type]
+        # No such voter: a dead token (an ended election, a replaced code) is still told so.
+        revocation.check(session.get_bind(), principal)  # type: ignore[arg-type]
         raise ProblemError(NOT_FOUND, "no such voter on this election's roll")
     error = revocation.refusal(principal, row[5], row[6], row[7])
     if error is not None:
