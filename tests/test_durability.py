@@ -95,6 +95,11 @@ def _round(c: httpx.Client, op: dict[str, str], n: int) -> list[str]:
     r = c.get(f"{url}/roll", headers=committee)
     if r.status_code != 200 or r.json()["imports"] != 1:
         failed.append("import the roll, then read it")
+    r = c.post(f"{url}/invitations/export", json={}, headers=committee)
+    assert r.status_code == 200, r.text
+    exported = r.text.splitlines()[1].split(",")[-1]
+    if c.post(f"{url}/login", json={"code": exported}).status_code != 200:
+        failed.append("export codes, then log in with one")
     r = c.post(f"{url}/transitions", json={"to": "nomination"}, headers=committee)
     assert r.status_code == 200, r.text
     # Acting in the new phase: the next transition is allowed only from `nomination`.
@@ -116,7 +121,7 @@ def test_burst_of_create_then_use_at_once(server: Server, operator: dict[str, st
 
     with ThreadPoolExecutor(threads) as pool:
         failed = [f for fs in pool.map(worker, range(threads)) for f in fs]
-    pairs = threads * rounds * 5
+    pairs = threads * rounds * 6
     assert not failed, f"{len(failed)} of up to {pairs} create-then-use pairs failed: {failed}"
 
 
