@@ -61,7 +61,16 @@ def serve(
         f"[bold]http://{host}:{port}/docs[/]"
     )
     uvicorn.run(
-        "api.asgi:app", host=host, port=port, workers=workers, log_level="warning", access_log=False
+        "api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        # Not uvicorn's proxy headers: they would let any loopback peer name the client with
+        # X-Forwarded-For (malformed or not) before the login throttle sees it. The app reads
+        # the header itself, from STEMBUS_TRUSTED_PROXIES only (api.auth.clients).
+        proxy_headers=False,
     )
 
 

@@ -205,3 +205,33 @@ def test_kill_9_as_the_201_arrives_loses_nothing(
     finally:
         engine.dispose()
     assert not lost, f"{len(lost)} of {acked_total} acknowledged writes lost: {lost}"
+
+
+def test_a_real_server_takes_no_forwarded_for_from_an_untrusted_peer(
+    server_db: str, tmp_path: Path, operator: dict[str, str]
+):
+    """From loopback, a random (or malformed) X-Forwarded-For must not buy a fresh budget:
+    uvicorn's own proxy-header handling is off, and no proxy is trusted by default."""
+    env = {**server_env(server_db, TEST_SECRET, tmp_path), "STEMBUS_LOGIN_MAX_FAILURES": "3"}
+    server = Server(env, tmp_path / "server.log")
+    try:
+        body = {"name": "Throttle", "organisation": "Acme B.V.", "settings": {"seats": 5}}
+        r = httpx.post(f"{server.base}/api/v1/elections", json=body, headers=operator)
+        eid = r.json()["id"]
+        r = httpx.post(
+            f"{server.base}/api/v1/elections/{eid}/members", json={"name": "L"}, headers=operator
+        )
+        code = r.json()["access_code"]
+        url = f"{server.base}/api/v1/elections/{eid}/login"
+        spoofed = ["198.51.100.1", "198.51.100.2", "not-an-ip; DROP"]
+        got = [
+            httpx.post(
+                url, json={"code": "AAAA-AAAA-AAAA-AAAA-AAAA"}, headers={"X-Forwarded-For": ip}
+            ).status_code
+            for ip in spoofed
+        ]
+        assert got == [401, 401, 401]
+        r = httpx.post(url, json={"code": code}, headers={"X-Forwarded-For": "203.0.113.77"})
+        assert r.status_code == 429, r.text
+    finally:
+        server.stop()
