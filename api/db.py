@@ -21,7 +21,8 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
 READS_ONLY = "stembus_reads_only"  # execution option: see reads_in_autocommit
@@ -43,7 +44,53 @@ def reads_in_autocommit(session: Session) -> None:
         session.connection(execution_options={READS_ONLY: True})
 
 
+# Errors that mean "the database cannot be reached or cannot take the request now" (down,
+# restarting, a dropped connection, a full pool, SQLite's lock timeout): api.problems answers
+# them 503 with Retry-After, never 500.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeout,
+)
+
+
+def is_unavailable(e: BaseException) -> bool:
+    if isinstance(e, UNAVAILABLE):
+        return True
+    return isinstance(e, DBAPIError) and bool(e.connection_invalidated)
+
+
+class CommitOutcomeUnknown(Exception):
+    """The database failed while a COMMIT was on its way: the transaction may or may not have
+    been committed, and no one can tell the client which (api.problems words it so)."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(type(cause).__name__)
+        self.cause = cause
+
+
+def commit(session: Session) -> None:
+    """`session.commit()`, with an unavailable database during the COMMIT told apart from one
+    before it (where nothing was written): see CommitOutcomeUnknown."""
+    try:
+        session.commit()
+    except BaseException as e:
+        if is_unavailable(e):
+            raise CommitOutcomeUnknown(e) from e
+        raise
+
+
+def rowcount(session: Session, statement: Any) -> int:
+    """Run an UPDATE or DELETE; the number of rows it matched."""
+    result = session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # Never SQL parameters in an error's text: they hold names and e-mail addresses, and error
+    # texts reach logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         writer = _WriterTurn(make_url(url).database)
         engine = create_engine(
@@ -77,7 +124,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     if "poolclass" not in kwargs:
-        kwargs.update(pool_size=10, max_overflow=20)
+        # pool_timeout: a request waits this long for a connection, then gets a 503.
+        kwargs.update(pool_size=10, max_overflow=20, pool_timeout=10)
+    if url.startswith("postgresql") and "connect_timeout" not in url:
+        # An unreachable host fails within seconds (503), instead of after the OS's TCP timeout.
+        kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
     engine = create_engine(url, **kwargs)
     _ping_when_idle(engine)
     return engine

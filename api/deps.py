@@ -11,8 +11,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from api.auth import revocation
 from api.auth.tokens import Principal, TokenError, decode_token
 from api.db import READS_ONLY
+from api.db import commit as commit_or_unknown
 from api.problems import FORBIDDEN, UNAUTHENTICATED, ProblemError
 from api.settings import Settings
 
@@ -51,10 +53,17 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             if _reads_only(session):
                 session.commit()  # no I/O: only hands the connection back to the pool
             else:
-                await _off_loop(session.commit)
+
+                def commit() -> None:  # a failed COMMIT: its outcome is unknown (api.db)
+                    commit_or_unknown(session)
+
+                await _off_loop(commit)
     except BaseException:
         if session.in_transaction():
-            await _off_loop(session.rollback)
+            try:
+                await _off_loop(session.rollback)
+            except Exception:  # noqa: BLE001, S110 - the first error is the answer
+                pass  # e.g. the database is gone: the connection is discarded anyway
         raise
     finally:
         session.close()  # no I/O left: the transaction ended above
@@ -68,7 +77,12 @@ def _reads_only(session: Session) -> bool:
     return options.get("isolation_level") == "AUTOCOMMIT" or bool(options.get(READS_ONLY))
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": FastAPI ends this dependency (the commit) when the endpoint has returned,
+# before the response is sent. With the default scope it ended after the response had gone
+# out: a client could be told 201 for a write that was never committed, or that a kill -9 then
+# lost (tests/test_durability.py, through a real server). A failed commit is now an error
+# answer (api.problems), never a 2xx.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(
     auto_error=False, description="a token from /login or `stembus operator token`"
@@ -107,11 +121,17 @@ async def require_operator(principal: PrincipalDep) -> Principal:
     return principal
 
 
-def require(*roles: str):  # type: ignore[no-untyped-def]
-    """Dependency: the caller holds one of `roles` in the election named by the path."""
+def require(*roles: str, check_code: bool = True):  # type: ignore[no-untyped-def]
+    """Dependency: the caller holds one of `roles` in the election named by the path, with a
+    token that is still alive (api.auth.revocation). `check_code=False` is for the hot voting
+    routes, whose own read checks it (api.voting.issuance.voter_of)."""
 
-    async def dep(election_id: str, principal: PrincipalDep) -> Principal:
-        return _scoped(principal, election_id, roles)
+    async def dep(election_id: str, request: Request, principal: PrincipalDep) -> Principal:
+        scoped = _scoped(principal, election_id, roles)
+        if check_code and scoped.election_id is not None:
+            engine = request.app.state.engine
+            await anyio.to_thread.run_sync(lambda: revocation.check(engine, scoped))
+        return scoped
 
     return Depends(dep)
 
@@ -121,3 +141,5 @@ CommitteeDep = Annotated[Principal, require("committee")]
 CommitteeOrOperatorDep = Annotated[Principal, require("committee", "operator")]
 TrusteeDep = Annotated[Principal, require("trustee")]
 VoterDep = Annotated[Principal, require("voter")]
+# The credential routes: the token's code is checked in the voter read they make anyway.
+VoterCodeCheckedLaterDep = Annotated[Principal, require("voter", check_code=False)]

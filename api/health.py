@@ -10,13 +10,23 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import ProblemType, problem_response, problem_responses
+from api.problems import (
+    RETRY_AFTER_UNAVAILABLE,
+    problem_response,
+    problem_responses,
+    problem_type,
+)
 
 router = APIRouter(tags=["health"])
 
 REQUESTS = Counter("stembus_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("stembus_http_request_seconds", "HTTP request latency", ["method", "route"])
-NOT_READY = ProblemType("not-ready", 503, "Not ready", "The database cannot be reached.")
+NOT_READY = problem_type(
+    "not-ready",
+    503,
+    "Not ready",
+    "The database cannot be reached; `Retry-After` says when to ask again.",
+)
 
 
 class Health(BaseModel):
@@ -44,7 +54,7 @@ def readyz(request: Request) -> Response | Health:
         with request.app.state.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means not ready
-        return problem_response(NOT_READY)
+        return problem_response(NOT_READY, retry_after=RETRY_AFTER_UNAVAILABLE)
     return Health(status="ready")
 
 

@@ -55,6 +55,9 @@ class JsonLogFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            out.update(fields)
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return json.dumps(out)

@@ -72,6 +72,13 @@ UNAUTHENTICATED = problem_type(
     "bearer token is required: missing, malformed, expired, or of "
     "the wrong audience or algorithm.",
 )
+TOKEN_REVOKED = problem_type(
+    "token-revoked",
+    401,
+    "Token revoked",
+    "The token was issued for an access code that has since been regenerated, or its election "
+    "has ended (tallied or cancelled). Log in again with the current code, if there is one.",
+)
 FORBIDDEN = problem_type(
     "forbidden", 403, "Forbidden", "Your role in this election does not allow this action."
 )
@@ -85,7 +92,17 @@ RATE_LIMITED = problem_type(
     "rate-limited", 429, "Too many attempts", "Too many failed attempts; wait and try again."
 )
 # The two problems of every authenticated route: no valid token, or the wrong role/election.
-AUTH = (UNAUTHENTICATED, FORBIDDEN)
+AUTH = (UNAUTHENTICATED, TOKEN_REVOKED, FORBIDDEN)
+DB_UNAVAILABLE = problem_type(
+    "service-unavailable",
+    503,
+    "The database is unavailable",
+    "The database cannot be reached or is restarting; try again after `Retry-After` seconds. "
+    "`outcome` says what became of the request: `not_applied` (nothing was changed) or "
+    "`unknown` (the database failed while committing: the change may have been saved; read "
+    "before repeating a change that is not retry-safe).",
+)
+RETRY_AFTER_UNAVAILABLE = 5
 INTERNAL = problem_type(
     "internal-error",
     500,
@@ -129,7 +146,7 @@ def problem_response(
         body["instance"] = instance
     body.update(extra)
     headers = {"WWW-Authenticate": "Bearer"} if ptype.status == 401 else None
-    if ptype.status == 429 and "retry_after" in extra:
+    if ptype.status in (429, 503) and "retry_after" in extra:
         headers = {"Retry-After": str(extra["retry_after"])}
     return JSONResponse(body, status_code=ptype.status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -137,7 +154,7 @@ def problem_response(
 def problem_responses(*types: ProblemType) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for a route: each status with the problem types it may carry."""
     by_status: dict[int, list[ProblemType]] = {}
-    for t in (*types, MALFORMED, VALIDATION, INTERNAL):
+    for t in (*types, MALFORMED, VALIDATION, INTERNAL, DB_UNAVAILABLE):
         by_status.setdefault(t.status, []).append(t)
     out: dict[int | str, dict[str, Any]] = {}
     for status, ts in sorted(by_status.items()):
@@ -193,6 +210,48 @@ def install(app: FastAPI) -> None:
             return problem_response(generic, str(exc.detail), instance=request.url.path)
         detail = {TOO_LARGE: _TOO_LARGE_DETAIL, MALFORMED: str(exc.detail)}.get(ptype)
         return problem_response(ptype, detail, instance=request.url.path)
+
+    from sqlalchemy.exc import DBAPIError, DisconnectionError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from api.db import CommitOutcomeUnknown, is_unavailable
+
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        if not (isinstance(exc, CommitOutcomeUnknown) or is_unavailable(exc)):
+            return await _unexpected(request, exc)
+        unknown = isinstance(exc, CommitOutcomeUnknown)
+        cause = exc.cause if isinstance(exc, CommitOutcomeUnknown) else exc
+        # One line, no traceback, no SQL and no parameters (they may hold personal data): the
+        # error's class and the driver's error class say what happened.
+        orig = getattr(cause, "orig", None)
+        log.warning(
+            "database unavailable",
+            extra={
+                "fields": {
+                    "event": "database-unavailable",
+                    "method": request.method,
+                    "route": getattr(request.scope.get("route"), "path", "unmatched"),
+                    "error": type(cause).__name__,
+                    "driver_error": type(orig).__name__ if orig is not None else None,
+                    "outcome": "unknown" if unknown else "not_applied",
+                }
+            },
+        )
+        detail = (
+            "the database failed while committing: the change may or may not have been saved"
+            if unknown
+            else "the database cannot be reached; nothing was changed"
+        )
+        return problem_response(
+            DB_UNAVAILABLE,
+            detail,
+            instance=request.url.path,
+            outcome="unknown" if unknown else "not_applied",
+            retry_after=RETRY_AFTER_UNAVAILABLE,
+        )
+
+    for cls in (DBAPIError, DisconnectionError, PoolTimeout, CommitOutcomeUnknown):
+        app.add_exception_handler(cls, _database)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api.auth.endpoints import router as auth_router
 from api.elections.endpoints import router as elections_router
@@ -11,6 +11,7 @@ from api.log.endpoints import router as log_router
 from api.nominations.endpoints import router as nominations_router
 from api.roll.endpoints import router as roll_router
 from api.tally.endpoints import router as tally_router
+from api.text import refuse_unstorable_text
 from api.voting.endpoints import ballot_router
 from api.voting.endpoints import router as voting_router
 
@@ -36,4 +37,10 @@ def include_routers(app: FastAPI, prefix: str) -> None:
         nominations_router,
         tally_router,
     ):
-        app.include_router(router, prefix=prefix, max_body_size=MAX_BODY)
+        app.include_router(
+            router,
+            prefix=prefix,
+            max_body_size=MAX_BODY,
+            # Before any other dependency: NUL or a lone surrogate in any text is a 422.
+            dependencies=[Depends(refuse_unstorable_text)],
+        )

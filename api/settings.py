@@ -2,18 +2,73 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that must never protect a real deployment (documentation examples, placeholders).
 KNOWN_DEFAULT_SECRETS = frozenset(
-    {"", "changeme", "change-me", "secret", "development", "dev-secret", "stembus"}
+    {
+        "",
+        "changeme",
+        "change-me",
+        "change_me",
+        "secret",
+        "password",
+        "development",
+        "dev-secret",
+        "stembus",
+        "test-secret",
+    }
 )
 DEV_SECRET = "dev-secret"  # noqa: S105 - only accepted when mode == "development"
+MIN_SECRET_CHARS = 32
+MIN_SECRET_BITS = 128
+HOW_TO_MAKE_ONE = (
+    "make one with `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'` "
+    "and pass it as STEMBUS_SECRET"
+)
+
+
+def weak_secret(secret: str) -> str | None:
+    """Why `secret` is too weak to protect a deployment, or None. The secret keys the tokens,
+    the code hashes and the keys at rest (api.auth.tokens.derive_key), so it must resist
+    guessing offline: at least 32 characters, no known default or placeholder, no short pattern
+    repeated (`"a" * 32`, `"changeme" * 4`), at least 8 distinct characters, and at least 128
+    bits by a generous estimate: length × log2 of the alphabet its character classes span
+    (lower case, upper case, digits, other), so a random hex string of 32 characters passes."""
+    s = secret.strip()
+    if s.lower() in KNOWN_DEFAULT_SECRETS:
+        return "it is a known default or placeholder"
+    if len(s) < MIN_SECRET_CHARS:
+        return f"it is shorter than {MIN_SECRET_CHARS} characters"
+    for period in range(1, len(s) // 2 + 1):
+        if s[period:] == s[:-period]:
+            return f"it repeats a pattern of {period} character(s)"
+    lowered = s.lower()
+    for default in KNOWN_DEFAULT_SECRETS - {""}:
+        if lowered.replace(default, "") == "" or len(lowered.replace(default, "")) < 8:
+            return f"it is made of the placeholder {default!r}"
+    if len(set(s)) < 8:
+        return f"it uses only {len(set(s))} distinct characters"
+    alphabet = sum(
+        size
+        for size, present in (
+            (26, any(c.islower() for c in s)),
+            (26, any(c.isupper() for c in s)),
+            (10, any(c.isdigit() for c in s)),
+            (33, any(not c.isalnum() for c in s)),
+        )
+        if present
+    )
+    bits = len(s) * math.log2(alphabet)
+    if bits < MIN_SECRET_BITS:
+        return f"it has too little variety (about {bits:.0f} bits; at least {MIN_SECRET_BITS})"
+    return None
 
 
 class Settings(BaseSettings):
@@ -33,8 +88,18 @@ class Settings(BaseSettings):
     operator_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     member_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     voter_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    login_max_failures: int = Field(default=10, ge=1, description="per client per election")
+    login_max_failures: int = Field(
+        default=300,
+        ge=1,
+        description="well-formed wrong codes per client address per election per window "
+        "(README: the arithmetic)",
+    )
     login_window_seconds: int = Field(default=900, ge=1)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks (CIDR) of reverse proxies that may set the client "
+        "address through X-Forwarded-For; nobody else may",
+    )
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_sender: str = "stembus@localhost"
@@ -47,17 +112,29 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
-        if self.mode != "development" and (
-            self.secret.strip().lower() in KNOWN_DEFAULT_SECRETS or len(self.secret) < 32
-        ):
+        why = weak_secret(self.secret) if self.mode != "development" else None
+        if why:
             raise ValueError(
-                "STEMBUS_SECRET must be set to a random value of at least 32 characters "
-                "outside development mode (e.g. `python -c 'import secrets; "
-                "print(secrets.token_urlsafe(48))'`)"
+                f"STEMBUS_SECRET is too weak for production mode: {why}. A random value of at "
+                f"least {MIN_SECRET_CHARS} characters is needed; {HOW_TO_MAKE_ONE}"
             )
         if self.mode == "development" and not self.secret:
             raise ValueError("STEMBUS_SECRET must not be empty")
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for p in v:
+            try:
+                ipaddress.ip_network(p, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"STEMBUS_TRUSTED_PROXIES: {p!r} is not an address or network"
+                ) from None
+        return v
 
     @property
     def sqlalchemy_url(self) -> str:

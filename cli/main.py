@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from api.settings import Settings
 
 app = typer.Typer(
     help="Stembus: verifiable online elections for works councils.",
@@ -17,6 +20,24 @@ app = typer.Typer(
 operator_app = typer.Typer(help="Deployment operator tasks.", no_args_is_help=True)
 app.add_typer(operator_app, name="operator")
 console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    """The deployment settings, or a clear message and exit 2 (no traceback) when they are
+    refused, e.g. production mode with a weak STEMBUS_SECRET."""
+    from pydantic import ValidationError
+
+    from api.settings import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as e:
+        for err in e.errors():
+            msg = str(err.get("msg", "")).removeprefix("Value error, ")
+            where = ".".join(str(p) for p in err.get("loc", ()))
+            prefix = f"{where}: " if where else ""
+            console.print(f"[red]stembus: refusing to start:[/] {prefix}{msg}", soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -30,9 +51,8 @@ def serve(
     import uvicorn
 
     from api.migrate import upgrade
-    from api.settings import get_settings
 
-    settings = get_settings()
+    settings = _settings()
     if migrate:
         upgrade(settings.sqlalchemy_url)
         console.print(f"[green]database ready[/] ({settings.sqlalchemy_url.split('@')[-1]})")
@@ -41,7 +61,16 @@ def serve(
         f"[bold]http://{host}:{port}/docs[/]"
     )
     uvicorn.run(
-        "api.asgi:app", host=host, port=port, workers=workers, log_level="warning", access_log=False
+        "api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        # Not uvicorn's proxy headers: they would let any loopback peer name the client with
+        # X-Forwarded-For (malformed or not) before the login throttle sees it. The app reads
+        # the header itself, from STEMBUS_TRUSTED_PROXIES only (api.auth.clients).
+        proxy_headers=False,
     )
 
 
@@ -49,9 +78,8 @@ def serve(
 def migrate() -> None:
     """Apply the database migrations (Alembic) and exit."""
     from api.migrate import upgrade
-    from api.settings import get_settings
 
-    upgrade(get_settings().sqlalchemy_url)
+    upgrade(_settings().sqlalchemy_url)
     console.print("[green]migrations applied[/]")
 
 
@@ -75,9 +103,8 @@ def operator_token(
 ) -> None:
     """Print an operator token (bootstrap: create elections, appoint committees)."""
     from api.auth.tokens import issue_token
-    from api.settings import get_settings
 
-    settings = get_settings()
+    settings = _settings()
     token, exp = issue_token(
         settings,
         subject="operator",

@@ -435,6 +435,30 @@ def _fast_canonical(obj: Any) -> bytes | None:
     return out if out.isascii() else None
 
 
+CODES_ISSUED_FIELDS = frozenset({"type", "election", "holders", "via", "count", "replaced", "by"})
+
+
+def codes_issued_problem(e: dict[str, Any]) -> str | None:
+    """What is wrong with a `codes_issued` entry (docs/log-entries.md), or None: exactly its
+    fields (counts and the acting role, nothing that could name a person), a count of at least
+    one, and no more codes replaced than issued."""
+    extra = set(e) - CODES_ISSUED_FIELDS
+    if extra or set(e) != CODES_ISSUED_FIELDS:
+        return f"codes_issued with fields {sorted(set(e) ^ CODES_ISSUED_FIELDS)} out of place"
+    if e["holders"] not in ("voter", "member", "submitter"):
+        return f"codes_issued for {e['holders']!r} (voter, member or submitter)"
+    if e["via"] not in ("export", "mail", "regenerated"):
+        return f"codes_issued via {e['via']!r} (export, mail or regenerated)"
+    if e["by"] not in ("committee", "operator"):
+        return f"codes_issued by {e['by']!r} (committee or operator)"
+    count, replaced = e["count"], e["replaced"]
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in (count, replaced)):
+        return "codes_issued counts are not integers"
+    if count < 1 or not 0 <= replaced <= count:
+        return f"codes_issued with count {count} and replaced {replaced}"
+    return None
+
+
 def _checkpoint_line_ok(text: str, raw: bytes) -> bool:
     """``checkpoint_line(text) == raw``, with the common case computed by ``json.dumps`` (a
     one-member object: only string escaping matters, and that is RFC 8785's)."""
@@ -796,6 +820,12 @@ class _Verifier:
         elif t in ("issuance", "ballot"):
             if phase != "voting":
                 bad(f"{t} while the election is {phase} (only while voting is open)")
+        elif t == "codes_issued":
+            why = codes_issued_problem(e)
+            if why is None and phase in ("tallied", "cancelled"):
+                why = f"codes issued after the election was {phase}"
+            if why is not None:
+                bad(why)
         elif t == "decryption_key":
             if phase != "closed":
                 bad(f"decryption_key while the election is {phase} (only after voting closed)")

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from api.auth import service
+from api.auth.clients import client_address
 from api.auth.tokens import Principal
 from api.bounds import RowId
 from api.db import reads_in_autocommit
 from api.deps import CommitteeOrOperatorDep, SessionDep, SettingsDep, require
-from api.elections.service import get_election
+from api.elections.service import ELECTION_ENDED, get_election, refuse_ended
 from api.problems import (
     AUTH,
     FORBIDDEN,
@@ -84,7 +85,7 @@ def login(
     election_id: str, body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep
 ) -> TokenOut:
     reads_in_autocommit(session)  # the success path only reads
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request, tuple(settings.trusted_proxies))
     token, exp, holder = service.login(session, settings, election_id, body.code, client)
     return TokenOut(
         access_token=token, expires_at=exp, roles=sorted(holder.roles), group=holder.group
@@ -95,7 +96,7 @@ def login(
     "/members",
     status_code=status.HTTP_201_CREATED,
     response_model=MemberWithCode,
-    responses=problem_responses(*AUTH, NOT_FOUND),
+    responses=problem_responses(*AUTH, NOT_FOUND, ELECTION_ENDED),
     summary="Appoint a committee member or trustee (operator or committee)",
 )
 def add_member(
@@ -106,6 +107,7 @@ def add_member(
     who: CommitteeOrOperatorDep,
 ) -> MemberOut:
     election = get_election(session, election_id, for_update=True)
+    refuse_ended(election)
     if not (body.committee or body.trustee):
         raise ProblemError(FORBIDDEN, "a member needs the committee or the trustee role")
     m, code = service.add_member(
@@ -134,7 +136,7 @@ def list_members(election_id: str, session: SessionDep, who: CommitteeOrOperator
 @router.post(
     "/members/{member_id}/code",
     response_model=MemberWithCode,
-    responses=problem_responses(*AUTH, NOT_FOUND),
+    responses=problem_responses(*AUTH, NOT_FOUND, ELECTION_ENDED),
     summary="Regenerate a member's access code; the old one stops working",
 )
 def regenerate_code(
@@ -144,10 +146,10 @@ def regenerate_code(
     settings: SettingsDep,
     who: CommitteeOrOperatorDep,
 ) -> MemberOut:
-    get_election(session, election_id)
+    refuse_ended(get_election(session, election_id, for_update=True))
     m = service.get_member(session, election_id, member_id)
     assert m.id is not None
-    return _out(m, service.issue_code(session, settings, election_id, "member", m.id))
+    return _out(m, service.regenerate_code(session, settings, election_id, "member", m.id, who))
 
 
 MemberDep = Annotated[Principal, require("committee", "trustee", "voter")]

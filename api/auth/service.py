@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 
 from api.auth import codes
 from api.auth.models import AccessCode, LoginThrottle, Member
-from api.auth.tokens import issue_token
+from api.auth.tokens import Principal, issue_token
+from api.db import rowcount
 from api.elections import lifecycle
 from api.elections.models import Election
 from api.problems import NOT_FOUND, RATE_LIMITED, ProblemError, problem_type
@@ -60,18 +61,81 @@ def _member_roles(session: Session, election_id: str, holder_id: int) -> Holder 
 register_holder("member", _member_roles)
 
 
+def log_codes(
+    session: Session,
+    election_id: str,
+    *,
+    holders: str,
+    via: str,
+    count: int,
+    replaced: int,
+    by: Principal,
+) -> None:
+    """The public account of codes handed out (docs/log-entries.md `codes_issued`): how many,
+    for whom (voters or members), how, how many replaced an active code, and the acting role.
+    Never who: an auditor sees how many codes the committee handled, not whose."""
+    from api.elections.service import actor
+    from api.log.service import append_entry
+
+    append_entry(
+        session,
+        election_id,
+        {
+            "type": "codes_issued",
+            "election": election_id,
+            "holders": holders,
+            "via": via,
+            "count": count,
+            "replaced": replaced,
+            "by": actor(by),
+        },
+    )
+
+
+def regenerate_code(
+    session: Session,
+    settings: Settings,
+    election_id: str,
+    holder_kind: str,
+    holder_id: int,
+    by: Principal,
+) -> str:
+    """A member's or union account's new code (the old one and its tokens stop working),
+    logged as `codes_issued`."""
+    code, replaced = _issue_code(session, settings, election_id, holder_kind, holder_id)
+    log_codes(
+        session,
+        election_id,
+        holders=holder_kind,
+        via="regenerated",
+        count=1,
+        replaced=replaced,
+        by=by,
+    )
+    return code
+
+
 def issue_code(
     session: Session, settings: Settings, election_id: str, holder_kind: str, holder_id: int
 ) -> str:
     """Make a new code for a holder; any earlier code of that holder stops working."""
-    session.execute(
+    return _issue_code(session, settings, election_id, holder_kind, holder_id)[0]
+
+
+def _issue_code(
+    session: Session, settings: Settings, election_id: str, holder_kind: str, holder_id: int
+) -> tuple[str, int]:
+    """The new code, and how many active codes it replaced (0 or 1)."""
+    replaced = rowcount(
+        session,
         update(AccessCode)
         .where(
             col(AccessCode.election_id) == election_id,
             col(AccessCode.holder_kind) == holder_kind,
             col(AccessCode.holder_id) == holder_id,
         )
-        .values(active=False)
+        .where(col(AccessCode.active))
+        .values(active=False),
     )
     code = codes.new_code()
     digest = codes.hash_code(settings, election_id, code)
@@ -82,7 +146,7 @@ def issue_code(
         )
     )
     session.flush()
-    return code
+    return code, replaced
 
 
 def add_member(
@@ -130,6 +194,7 @@ _LOGIN_READ = (
         _ACCESS_CODE.c.holder_kind,
         _ACCESS_CODE.c.holder_id,
         _ACCESS_CODE.c.active,
+        _ACCESS_CODE.c.id.label("code_id"),
         _THROTTLE.c.failures,
     )
     .select_from(_ELECTION)
@@ -189,6 +254,10 @@ def login(
         # Blocked, unless the window has passed: a blocked client is refused without its code
         # being tried. The throttle row decides (and words the error).
         _throttle(session, settings, election_id, client_key, lock=False)
+    if digest is None:
+        # Not a code at all (a typo of length or alphabet): no guess of anyone's code, so not
+        # counted against the client's budget.
+        raise ProblemError(BAD_CODE)
     resolved = None
     # A code stops working when the election ends; a committee member's still works once it is
     # tallied, to fetch the proces-verbaal (api.tally) the committee signs after counting.
@@ -219,5 +288,6 @@ def login(
         election_id=election_id,
         minutes=minutes,
         holder_id=got.holder_id,
+        code_id=got.code_id,
     )
     return token, exp, resolved

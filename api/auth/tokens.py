@@ -38,6 +38,8 @@ class Principal:
     roles: frozenset[str]
     election_id: str | None = None
     holder_id: int | None = None
+    # The access code the token was issued for (api.deps: the token dies with it).
+    code_id: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def has(self, role: str) -> bool:
@@ -56,6 +58,7 @@ def issue_token(
     election_id: str | None,
     minutes: int,
     holder_id: int | None = None,
+    code_id: int | None = None,
 ) -> tuple[str, datetime]:
     unknown = set(roles) - ROLES
     if unknown:
@@ -76,6 +79,8 @@ def issue_token(
         claims["eid"] = election_id
     if holder_id is not None:
         claims["hid"] = holder_id
+    if code_id is not None:
+        claims["cid"] = code_id
     token = jwt.encode(claims, derive_key(settings, "jwt"), algorithm=ALGORITHM)
     return token, exp
 
@@ -108,9 +113,11 @@ def decode_token(settings: Settings, token: str) -> Principal:
     if "operator" not in roles and not isinstance(eid, str):
         raise TokenError("election-scoped token without election")
     hid = claims.get("hid")
+    cid = claims.get("cid")
     return Principal(
         subject=str(claims["sub"]),
         roles=frozenset(roles),
         election_id=eid if isinstance(eid, str) else None,
         holder_id=hid if isinstance(hid, int) else None,
+        code_id=cid if isinstance(cid, int) else None,
     )

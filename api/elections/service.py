@@ -58,6 +58,13 @@ def settings_of(election: Election) -> ElectionSettings:
     return ElectionSettings.model_validate_json(election.settings_json)
 
 
+def refuse_ended(election: Election) -> None:
+    """No new codes in an ended election (tallied or cancelled): nobody may log in any more,
+    so a code could only be a way to make a token of a dead election."""
+    if election.status in lifecycle.TERMINAL:
+        raise ProblemError(ELECTION_ENDED, f"the election is {election.status}: no new codes")
+
+
 def get_election(session: Session, election_id: str, *, for_update: bool = False) -> Election:
     """The election; with `for_update`, under its row lock until commit. The lock is FOR NO KEY
     UPDATE on PostgreSQL (nothing ever changes an election's key): it excludes every other

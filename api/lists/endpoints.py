@@ -9,7 +9,7 @@ from fastapi import APIRouter, status
 from api.auth.tokens import Principal
 from api.bounds import RowId
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep, require
-from api.elections.service import get_election
+from api.elections.service import ELECTION_ENDED, get_election, refuse_ended
 from api.lists import publication, service
 from api.lists.models import CandidateList, Submitter
 from api.lists.schemas import (
@@ -81,7 +81,7 @@ def list_submitters(election_id: str, session: SessionDep, who: CommitteeDep) ->
 @router.post(
     "/submitters/{submitter_id}/code",
     response_model=SubmitterWithCode,
-    responses=problem_responses(*AUTH, NOT_FOUND),
+    responses=problem_responses(*AUTH, NOT_FOUND, ELECTION_ENDED),
     summary="Regenerate a union account's access code (committee); the old one stops working",
 )
 def regenerate_submitter_code(
@@ -91,10 +91,12 @@ def regenerate_submitter_code(
     settings: SettingsDep,
     who: CommitteeDep,
 ) -> SubmitterOut:
-    get_election(session, election_id)
+    refuse_ended(get_election(session, election_id, for_update=True))
     s = service.get_submitter(session, election_id, submitter_id)
     assert s.id is not None
-    code = service.auth_service.issue_code(session, settings, election_id, "submitter", s.id)
+    code = service.auth_service.regenerate_code(
+        session, settings, election_id, "submitter", s.id, who
+    )
     return _submitter(s, code)
 
 

@@ -51,6 +51,8 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
+from api.db import CommitOutcomeUnknown
+from api.db import commit as commit_session
 from api.elections.models import Election
 from api.problems import ProblemError
 
@@ -141,23 +143,35 @@ def _run_batch(
     try:
         _run(session, election_id, batch, refuse_closed, commit=True)
     except BaseException as e:
-        session.rollback()
+        _rollback(session)
         for job in batch:
             job.result, job.error = None, None
-        if len(batch) == 1:
+        if isinstance(e, CommitOutcomeUnknown):
+            # The COMMIT may have landed: running the jobs again would not tell either. Every
+            # job's client hears that the outcome is unknown (its retry is safe: PROTOCOL.md).
+            for job in batch:
+                job.error = e
+        elif len(batch) == 1:
             batch[0].error = e
         else:
             for job in batch:  # one at a time, so one failure cannot sink the others
                 try:
                     _run(session, election_id, [job], refuse_closed, commit=True)
                 except BaseException as e1:  # noqa: BLE001 - handed to the job's own caller
-                    session.rollback()
+                    _rollback(session)
                     job.result, job.error = None, e1
         if isinstance(e, KeyboardInterrupt | SystemExit):
             raise
     finally:
         for job in batch:
             job.done = True
+
+
+def _rollback(session: Session) -> None:
+    try:
+        session.rollback()
+    except Exception:  # noqa: BLE001, S110 - the database is gone; the job's error is the answer
+        pass
 
 
 def _run(
@@ -198,6 +212,6 @@ def _run(
         pool.flush_if_due(session, election_id, group, due[group])
     results = [(job, job.after(session, e)) for job, e in accepted]
     if commit:
-        session.commit()
+        commit_session(session)
     for job, result in results:
         job.result = result

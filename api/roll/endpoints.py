@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from api.auth.codes import pseudonym
 from api.bounds import MAX_INT, RowId
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep
-from api.elections.service import get_election
+from api.elections.service import ELECTION_ENDED, get_election, refuse_ended
 from api.problems import (
     AUTH,
     NOT_FOUND,
@@ -344,7 +344,7 @@ def object_to_registration(
             "description": "CSV (employee_number,name,email,access_code) with NEW codes",
             "content": {"text/csv": {"schema": {"type": "string"}}},
         },
-        **problem_responses(*AUTH, NOT_FOUND),
+        **problem_responses(*AUTH, NOT_FOUND, ELECTION_ENDED),
     },
     summary="Generate new codes and export them for a mail merge (committee)",
     description="Codes are stored only as hashes, so they can be shown only when made: this "
@@ -358,9 +358,9 @@ def export_invitations(
     settings: SettingsDep,
     who: CommitteeDep,
 ) -> Response:
-    get_election(session, election_id, for_update=True)
+    refuse_ended(get_election(session, election_id, for_update=True))
     voters = invitations.select_voters(session, election_id, body.voter_ids, body.without_code_only)
-    text = invitations.export_csv(session, settings, election_id, voters)
+    text = invitations.export_csv(session, settings, election_id, voters, who)
     return Response(
         content=text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
@@ -375,7 +375,11 @@ def export_invitations(
     "/invitations/send",
     response_model=SendReport,
     responses=problem_responses(
-        *AUTH, NOT_FOUND, invitations.SMTP_NOT_CONFIGURED, invitations.SMTP_FAILED
+        *AUTH,
+        NOT_FOUND,
+        ELECTION_ENDED,
+        invitations.SMTP_NOT_CONFIGURED,
+        invitations.SMTP_FAILED,
     ),
     summary="E-mail a new code to the selected voters (committee), in Dutch and English",
     description="Each selected voter with an e-mail address gets a NEW code (by default only "
@@ -390,21 +394,24 @@ def send_invitations(
     who: CommitteeDep,
 ) -> SendReport:
     election = get_election(session, election_id, for_update=True)
+    refuse_ended(election)
     voters = invitations.select_voters(session, election_id, body.voter_ids, body.without_code_only)
-    return SendReport.model_validate(invitations.send(session, settings, election, voters))
+    return SendReport.model_validate(invitations.send(session, settings, election, voters, who))
 
 
 @router.post(
     "/roll/voters/{voter_id}/code",
     response_model=CodeOut,
-    responses=problem_responses(*AUTH, NOT_FOUND),
+    responses=problem_responses(*AUTH, NOT_FOUND, ELECTION_ENDED),
     summary="Regenerate one voter's access code (committee); the old one stops working",
 )
 def regenerate_code(
     election_id: str, voter_id: RowId, session: SessionDep, settings: SettingsDep, who: CommitteeDep
 ) -> CodeOut:
-    get_election(session, election_id)
+    refuse_ended(get_election(session, election_id, for_update=True))
     v = service.get_voter(session, election_id, voter_id)
     [(_, code)] = invitations.new_codes([v])
-    invitations.store_codes(session, settings, election_id, [(voter_id, code)])
+    invitations.store_codes(
+        session, settings, election_id, [(voter_id, code)], via="regenerated", by=who
+    )
     return CodeOut(voter_id=voter_id, access_code=code)

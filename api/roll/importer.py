@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from api.text import MSG as TEXT_MSG
+from api.text import bad_text, without_bad_text
+
 REQUIRED = ("employee_number", "name", "email", "kiesgroep", "employment_start")
 OPTIONAL = ("agency_worker",)
 COLUMNS = REQUIRED + OPTIONAL
@@ -156,7 +159,8 @@ def _row(
     n0 = len(errors)
     unknown = sorted(set(rec) - set(COLUMNS))
     for k in unknown:
-        err(str(k)[:64], "unknown field (unknown fields are rejected)")
+        name = str(k)[:64].encode("utf-8", "backslashreplace").decode()
+        err(name, "unknown field (unknown fields are rejected)")
     vals: dict[str, str] = {}
     for k in COLUMNS:
         raw = rec.get(k)
@@ -168,6 +172,9 @@ def _row(
         if t is None:
             err(k, "must be a string")
             t = ""
+        elif bad_text(t):
+            err(k, TEXT_MSG)
+            t = without_bad_text(t)  # the field's other checks still run
         vals[k] = t
     if not vals["employee_number"]:
         err("employee_number", "required")

@@ -20,10 +20,14 @@ from sqlmodel import Session, col, select
 
 from api.auth import codes
 from api.auth.models import AccessCode
+from api.auth.service import log_codes
+from api.auth.tokens import Principal
+from api.db import rowcount
 from api.elections.models import Election, utcnow
 from api.problems import ProblemError, problem_type
 from api.roll.models import Voter
 from api.settings import Settings
+from api.text import csv_cell
 
 log = logging.getLogger("stembus.invitations")
 
@@ -68,20 +72,30 @@ def select_voters(
 
 
 def store_codes(
-    session: Session, settings: Settings, election_id: str, pairs: Iterable[tuple[int, str]]
+    session: Session,
+    settings: Settings,
+    election_id: str,
+    pairs: Iterable[tuple[int, str]],
+    *,
+    via: str,
+    by: Principal,
 ) -> None:
-    """Store hashed codes in bulk; the holders' earlier codes stop working."""
+    """Store hashed codes in bulk; the holders' earlier codes (and their tokens) stop working.
+    Appends the `codes_issued` entry: counts and the acting role only."""
     pairs = list(pairs)
+    replaced = 0
     for i in range(0, len(pairs), _CHUNK):
         ids = [vid for vid, _ in pairs[i : i + _CHUNK]]
-        session.execute(
+        replaced += rowcount(
+            session,
             update(AccessCode)
             .where(
                 col(AccessCode.election_id) == election_id,
                 col(AccessCode.holder_kind) == "voter",
                 col(AccessCode.holder_id).in_(ids),
+                col(AccessCode.active),
             )
-            .values(active=False)
+            .values(active=False),
         )
     now = utcnow()
     rows = [
@@ -98,20 +112,33 @@ def store_codes(
     if rows:
         session.execute(insert(AccessCode.__table__), rows)  # type: ignore[attr-defined]
     session.flush()
+    if pairs:
+        log_codes(
+            session,
+            election_id,
+            holders="voter",
+            via=via,
+            count=len(pairs),
+            replaced=replaced,
+            by=by,
+        )
 
 
 def new_codes(voters: list[Any]) -> list[tuple[Any, str]]:
     return [(v, codes.new_code()) for v in voters]
 
 
-def export_csv(session: Session, settings: Settings, election_id: str, voters: list[Voter]) -> str:
+def export_csv(
+    session: Session, settings: Settings, election_id: str, voters: list[Voter], by: Principal
+) -> str:
     pairs = new_codes(voters)
-    store_codes(session, settings, election_id, [(v.id, c) for v, c in pairs])  # type: ignore[misc]
+    ids = [(v.id, c) for v, c in pairs]
+    store_codes(session, settings, election_id, ids, via="export", by=by)  # type: ignore[arg-type]
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(["employee_number", "name", "email", "access_code"])
     for v, code in pairs:
-        w.writerow([v.employee_number, v.name, v.email or "", code])
+        w.writerow([csv_cell(v.employee_number), csv_cell(v.name), csv_cell(v.email or ""), code])
     log.info("exported %d new access codes for election %s", len(pairs), election_id)
     return out.getvalue()
 
@@ -152,7 +179,7 @@ def message(settings: Settings, election: Election, v: Any, code: str) -> EmailM
 
 
 def send(
-    session: Session, settings: Settings, election: Election, voters: list[Any]
+    session: Session, settings: Settings, election: Election, voters: list[Any], by: Principal
 ) -> dict[str, int]:
     """Mail a new code to each selected voter with an e-mail address. A voter's code changes
     only when the server accepted their message; a refused recipient keeps their old code."""
@@ -178,7 +205,7 @@ def send(
         if not sent:
             raise ProblemError(SMTP_FAILED) from None
         failed += len(pairs) - len(sent) - failed
-    store_codes(session, settings, election.id, sent)
+    store_codes(session, settings, election.id, sent, via="mail", by=by)
     log.info(
         "invitations for election %s: %d sent, %d refused, %d without e-mail",
         election.id,

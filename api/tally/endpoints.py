@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
-from api.db import session_scope
+from api.db import is_unavailable, session_scope
 from api.deps import CommitteeDep, SessionDep, SettingsDep, TrusteeDep
 from api.elections.service import get_election, settings_of
 from api.log import tree
@@ -39,8 +39,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await run_in_threadpool(
                     service.close_due_elections, app.state.engine, app.state.settings
                 )
-            except Exception:  # keep the loop alive; the next round retries
-                log.exception("scheduled close failed")
+            except Exception as e:  # keep the loop alive; the next round retries
+                if is_unavailable(e):  # an outage: one line, no traceback (api.problems)
+                    log.warning(
+                        "scheduled close failed",
+                        extra={
+                            "fields": {"event": "database-unavailable", "error": type(e).__name__}
+                        },
+                    )
+                else:
+                    log.exception("scheduled close failed")
             await asyncio.sleep(service.CLOSE_INTERVAL)
 
     task = asyncio.create_task(loop())

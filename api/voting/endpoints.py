@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.routing import APIRoute
 
 from api.db import reads_in_autocommit
-from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep
+from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterCodeCheckedLaterDep
 from api.elections.service import election_view, get_election
 from api.log import receipts
 from api.log.schemas import ReceiptStatus
@@ -132,7 +132,7 @@ def issue_credential(
     body: CredentialIn,
     session: SessionDep,
     settings: SettingsDep,
-    who: VoterDep,
+    who: VoterCodeCheckedLaterDep,
 ) -> CredentialOut:
     reads_in_autocommit(session)
     election = issuance.voting_view(session, settings, election_id)
@@ -152,7 +152,7 @@ def issue_credential(
     summary="Your credential status: issued?, your pseudonym and kiesgroep (voter)",
 )
 def credential_status(
-    election_id: str, session: SessionDep, settings: SettingsDep, who: VoterDep
+    election_id: str, session: SessionDep, settings: SettingsDep, who: VoterCodeCheckedLaterDep
 ) -> CredentialStatus:
     reads_in_autocommit(session)
     election = election_view(session, election_id)

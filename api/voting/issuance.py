@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import and_, bindparam, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from api.auth import codes
+from api.auth import codes, revocation
+from api.auth.models import AccessCode
 from api.auth.tokens import Principal
 from api.elections.models import Election
 from api.elections.service import ElectionView, election_view
@@ -140,19 +141,51 @@ def effective_may_vote(v: Voter | VoterView) -> bool:
     return bool(v.vote_override if v.vote_override is not None else v.may_vote)
 
 
-_V = Voter.__table__.c  # type: ignore[attr-defined]
-_VOTER_READ = sa_select(_V.id, _V.kiesgroep, _V.may_vote, _V.vote_override, _V.on_roll).where(
-    _V.id == bindparam("v"), _V.election_id == bindparam("e")
+_VOTER = Voter.__table__  # type: ignore[attr-defined]
+_V = _VOTER.c
+_AC = AccessCode.__table__  # type: ignore[attr-defined]
+_EL = Election.__table__  # type: ignore[attr-defined]
+# The voter's row, and in the same read what api.auth.revocation checks: the election's status
+# and the token's access code (two primary-key joins instead of a read of their own).
+_VOTER_READ = (
+    sa_select(
+        _V.id,
+        _V.kiesgroep,
+        _V.may_vote,
+        _V.vote_override,
+        _V.on_roll,
+        _EL.c.status,
+        _AC.c.active,
+        _AC.c.holder_id,
+    )
+    .select_from(_VOTER.join(_EL, _EL.c.id == _V.election_id))
+    .outerjoin(
+        _AC,
+        and_(
+            _AC.c.id == bindparam("c"),
+            _AC.c.election_id == _V.election_id,
+            _AC.c.holder_kind == "voter",
+        ),
+    )
+    .where(_V.id == bindparam("v"), _V.election_id == bindparam("e"))
 )
 
 
 def voter_of(session: Session, election_id: str, principal: Principal) -> VoterView:
+    """The caller's roll row; refuses a dead token (revocation.refusal) on the way."""
     row = None
     if principal.holder_id is not None:
-        row = session.execute(_VOTER_READ, {"v": principal.holder_id, "e": election_id}).first()
+        row = session.execute(
+            _VOTER_READ, {"v": principal.holder_id, "e": election_id, "c": principal.code_id}
+        ).first()
     if row is None:
+        # No such voter: a dead token (an ended election, a replaced code) is still told so.
+        revocation.check(session.get_bind(), principal)  # type: ignore[arg-type]
         raise ProblemError(NOT_FOUND, "no such voter on this election's roll")
-    return VoterView(*row)
+    error = revocation.refusal(principal, row[5], row[6], row[7])
+    if error is not None:
+        raise error
+    return VoterView(*row[:5])
 
 
 # The VALUES come from the parameter dict (election_id, voter_id, group, blinded_msg).
@@ -192,8 +225,8 @@ def issue_credential(
     principal: Principal,
     blinded_msg_b64: str,
 ) -> Issued:
+    voter = voter_of(session, election.id, principal)  # first: a dead token is a 401
     check_voting_open(election)
-    voter = voter_of(session, election.id, principal)
     if not effective_may_vote(voter):
         raise ProblemError(NOT_ELIGIBLE)
     group = voter.kiesgroep

@@ -94,3 +94,61 @@ def test_route_authorization_per_role(route, app, settings, two_elections):
         for role in scoped:
             r = a.client.request(method, url, json={}, headers=_token(settings, role, b.id))
             assert r.status_code == 403, ("token of another election", role, r.status_code)
+
+
+@pytest.fixture(scope="module")
+def dead_tokens(app, operator_headers):  # type: ignore[no-untyped-def]
+    """A committee token whose code was regenerated, and an election that was cancelled."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        live = ElectionFixture(c, operator_headers)
+        revoked = live.committee
+        [m] = c.get(live.url("/members"), headers=revoked).json()["items"]
+        r = c.post(live.url(f"/members/{m['id']}/code"), headers=operator_headers)
+        assert r.status_code == 200, r.text
+        ended = ElectionFixture(c, operator_headers)
+        r = c.post(ended.url("/cancel"), json={"reason": "test"}, headers=ended.committee)
+        assert r.status_code == 200, r.text
+        yield live, revoked, ended
+
+
+# The credential routes check the token in their own read, after FastAPI validated the body
+# (api.deps, VoterCodeCheckedLaterDep): they need a body of the right shape to get there.
+_VALID_BODIES = {
+    ("POST", "/api/v1/elections/{election_id}/voting/credential"): {
+        "blinded_msg": "AQ" + "A" * 340 + "==",  # 256 bytes
+    },
+}
+
+
+def _is_revoked(r, what) -> None:  # type: ignore[no-untyped-def]
+    assert r.status_code == 401, (what, r.status_code, r.text)
+    assert r.json()["type"] == "/problems/token-revoked", (what, r.text)
+
+
+@pytest.mark.parametrize("route", sorted(RULES), ids=lambda r: f"{r[0]} {r[1]}")
+def test_dead_tokens_are_refused_per_role(route, settings, dead_tokens):
+    """A token that died with its code, and every role's token of a cancelled election, gets
+    401 token-revoked on every election-scoped route the role may otherwise call; a role
+    that may not call it still gets 403, as before."""
+    method, template = route
+    allowed = RULES[route]
+    scoped = allowed - {"operator", "anonymous"}
+    if "{election_id}" not in template or "anonymous" in allowed or not scoped:
+        return  # public, or not election-scoped: no token of an election matters here
+    live, revoked, ended = dead_tokens
+    body = _VALID_BODIES.get(route, {})
+    if "committee" in scoped:
+        r = live.client.request(method, _fill(template, live.id), json=body, headers=revoked)
+        _is_revoked(r, "regenerated code")
+    for role in ROLES:
+        if role in ("anonymous", "operator"):
+            continue
+        r = ended.client.request(
+            method, _fill(template, ended.id), json=body, headers=_token(settings, role, ended.id)
+        )
+        if role in scoped:
+            _is_revoked(r, f"{role} of a cancelled election")
+        else:
+            assert r.status_code == 403, (role, r.status_code, r.text)

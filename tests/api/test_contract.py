@@ -55,8 +55,16 @@ def test_default_secret_refused_in_production():
         Settings(mode="production", secret="changeme")
     with pytest.raises(ValueError, match="STEMBUS_SECRET"):
         Settings(mode="production", secret="short")
-    ok = Settings(mode="production", secret="x" * 48)
+    # Low entropy: one character or a short pattern repeated, a placeholder padded out.
+    for weak in ("x" * 48, "a" * 32, "changeme" * 4, "abc" * 12, "changeme" * 4 + "1", "Ab1-" * 9):
+        with pytest.raises(ValueError, match="STEMBUS_SECRET is too weak"):
+            Settings(mode="production", secret=weak)
+    ok = Settings(mode="production", secret="kV3q-9xZt_Lm2PwR8sYb4NcE6hJd0GfU7aTn")
     assert ok.mode == "production"
+    import secrets
+
+    assert Settings(mode="production", secret=secrets.token_hex(16)).mode == "production"
+    assert Settings(mode="production", secret=secrets.token_urlsafe(48)).mode == "production"
 
 
 def test_health_and_readiness(client):

@@ -110,8 +110,9 @@ def test_cancel_ends_election_and_codes(election: ElectionFixture):
     assert r.json()["allowed_transitions"] == []
     r = election.client.post(election.url("/login"), json={"code": election.member_code})
     assert r.status_code == 401 and r.json()["type"] == "/problems/invalid-access-code"
+    # The committee's tokens died with the election (issue 12): no transition, not even tried.
     r = election.transition("candidacy")
-    assert r.status_code == 409 and r.json()["type"] == "/problems/election-ended"
+    assert r.status_code == 401 and r.json()["type"] == "/problems/token-revoked"
     assert election.log()[-1] == {
         "type": "phase_changed",
         "election": election.id,

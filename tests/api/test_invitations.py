@@ -159,6 +159,8 @@ def test_send_by_smtp(settings, operator_headers, smtp, request):
         r = client.post(e.url("/invitations/send"), json={}, headers=e.committee)
         assert r.status_code == 200, r.text
         assert r.json() == {"sent": 2, "failed": 1, "without_email": 1}
+        [entry] = [x for x in e.log() if x["type"] == "codes_issued"]
+        assert (entry["via"], entry["count"], entry["replaced"]) == ("mail", 2, 0)
         assert sorted(to[0] for to, _ in inbox.messages) == [rows[0]["email"], rows[1]["email"]]
         to, msg = inbox.messages[0]
         body = msg.get_payload(decode=True).decode()

@@ -166,8 +166,9 @@ def test_ranking_approach_and_response(make_election):
         e.client.post(e.url("/cancel"), json={"reason": "test"}, headers=e.committee).status_code
         == 200
     )
+    # The nominee's token died with the election (issue 12), so the answer is refused as such.
     r = e.client.put(e.url("/me/nomination/response"), json={"accept": True}, headers=nominee)
-    assert r.status_code == 409 and r.json()["type"] == "/problems/response-closed"
+    assert r.status_code == 401 and r.json()["type"] == "/problems/token-revoked"
 
 
 def test_no_endpoint_reveals_who_nominated_whom(make_election):
@@ -231,3 +232,13 @@ def _has_id(obj, value):  # type: ignore[no-untyped-def]
     elif isinstance(obj, list):
         return any(_has_id(x, value) for x in obj)
     return False
+
+
+def test_no_response_outside_nomination_and_candidacy(make_election):
+    e, _ = setup(make_election)  # still in draft
+    r = e.client.put(
+        e.url("/me/nomination/response"),
+        json={"accept": True},
+        headers=voter_headers(e, "E00002"),
+    )
+    assert r.status_code == 409 and r.json()["type"] == "/problems/response-closed"
