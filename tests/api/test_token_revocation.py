@@ -1,7 +1,7 @@
 """Tokens die with their code: regenerating the code, cancelling the election and the end of
-the election (tallied; the committee's own tokens excepted, for the results) revoke the tokens issued for
-it (401 token-revoked); no new codes in a
-cancelled or ended election (409 election-ended)."""
+the election (tallied; the committee's own tokens excepted, for the results) revoke the tokens
+issued for it (401 token-revoked); no new codes in a cancelled or ended election (409
+election-ended)."""
 
 from __future__ import annotations
 
