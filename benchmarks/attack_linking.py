@@ -29,7 +29,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def _order(engine: Any, table: str, key: str, election_id: str) -> list[Any]:
+def system_order(engine: Any, table: str, key: str, election_id: str) -> list[Any]:
     from sqlalchemy import text
 
     with engine.connect() as c:
@@ -43,7 +43,8 @@ def _order(engine: Any, table: str, key: str, election_id: str) -> list[Any]:
         return [r[0] for r in c.execute(text(q), {"e": election_id})]
 
 
-def _firsts(entries: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+def first_appearances(entries: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """The issuance entries' pseudonyms and the ballots' new credentials, each in entry order."""
     issued = [x["pseudonym"] for x in entries if x["type"] == "issuance"]
     seen: list[str] = []
     for x in entries:
@@ -105,14 +106,18 @@ def attack(voters: int, batch_size: int | None) -> dict[str, Any]:
             assert ve.e.transition("closed").status_code == 200
             log = ve.e.log()
             engine = app.state.engine
-            issued, firsts = _firsts(log)
-            rows_v = [by_voter[v] for v in _order(engine, "credential_issuance", "voter_id", ve.id)]
+            issued, firsts = first_appearances(log)
+            rows_v = [
+                by_voter[v] for v in system_order(engine, "credential_issuance", "voter_id", ve.id)
+            ]
             rows_c = [
                 base64.b64encode(bytes(c)).decode()
-                for c in _order(engine, "ballot_seq", "credential", ve.id)
+                for c in system_order(engine, "ballot_seq", "credential", ve.id)
             ]
-            physical = [json.loads(bytes(b)) for b in _order(engine, "log_entry", "body", ve.id)]
-            p_issued, p_firsts = _firsts(physical)
+            physical = [
+                json.loads(bytes(b)) for b in system_order(engine, "log_entry", "body", ve.id)
+            ]
+            p_issued, p_firsts = first_appearances(physical)
             hits = {}
             for name, (a, b) in {
                 "log order": (issued, firsts),

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from benchmarks.attack_linking import first_appearances, system_order
 from cli.client import StembusClient, ballot_entry
 from crypto import note, sealing
 from crypto.canonical import b64d, b64e, canonical_json
@@ -187,21 +188,6 @@ def test_flushes_append_sorted_runs_and_keep_back_batch_size(app, client, make_e
     assert _pooled(app, ve.id) == []
 
 
-def _system_order(app: Any, table: str, key: str, election_id: str) -> list[Any]:
-    """`key` of the table's rows in the order the database's system columns give: PostgreSQL
-    (xmin, ctid) — the inserting transaction, then the physical place — or SQLite's rowid."""
-    engine = app.state.engine
-    with engine.connect() as c:
-        if engine.dialect.name == "postgresql":
-            q = (
-                f"SELECT {key}, xmin::text::bigint AS x, ctid FROM {table} "  # noqa: S608
-                "WHERE election_id = :e ORDER BY x, ctid"
-            )
-        else:
-            q = f"SELECT {key} FROM {table} WHERE election_id = :e ORDER BY rowid"  # noqa: S608
-        return [r[0] for r in c.execute(text(q), {"e": election_id})]
-
-
 def _rank_links(first: list[Any], second: list[Any]) -> dict[Any, Any]:
     """The attack on one-after-another voters: the i-th of one order is the i-th of the other."""
     return dict(zip(first, second, strict=False))
@@ -235,25 +221,16 @@ def test_the_committee_cannot_link_ballots_to_voters_by_order(app, client, make_
     assert _pooled(app, ve.id) == []  # nothing pooled survives the close
 
     # 1. The public log's order: the k-th issuance is linked to the k-th new credential.
-    issued = [x["pseudonym"] for x in log if x["type"] == "issuance"]
-    firsts: list[str] = []
-    for x in log:
-        if x["type"] == "ballot" and x["credential"] not in firsts:
-            firsts.append(x["credential"])
-    by_log = _rank_links(issued, firsts)
+    by_log = _rank_links(*first_appearances(log))
     # 2. The database's system columns: voters in the order of their issuance rows, credentials
     #    in the order of their seq rows (the seq rule claims the row when a ballot arrives).
-    voters = _system_order(app, "credential_issuance", "voter_id", ve.id)
-    creds = [b64e(bytes(c)) for c in _system_order(app, "ballot_seq", "credential", ve.id)]
+    engine = app.state.engine
+    voters = system_order(engine, "credential_issuance", "voter_id", ve.id)
+    creds = [b64e(bytes(c)) for c in system_order(engine, "ballot_seq", "credential", ve.id)]
     by_rows = _rank_links([pseudonym_of_voter[v] for v in voters], creds)
     #    and the log rows themselves in their physical order
-    log_rows = [json.loads(bytes(b)) for b in _system_order(app, "log_entry", "body", ve.id)]
-    physical = [x["pseudonym"] for x in log_rows if x["type"] == "issuance"]
-    pfirst: list[str] = []
-    for x in log_rows:
-        if x["type"] == "ballot" and x["credential"] not in pfirst:
-            pfirst.append(x["credential"])
-    by_physical = _rank_links(physical, pfirst)
+    rows = [json.loads(bytes(b)) for b in system_order(engine, "log_entry", "body", ve.id)]
+    by_physical = _rank_links(*first_appearances(rows))
     # The decryption key opens every ballot: a correct link is a voter's vote.
     for b in (x for x in log if x["type"] == "ballot"):
         sealing.open_ballot(ve.sealing_private, b64d(b["ciphertext"]), ve.id, "all")
