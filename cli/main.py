@@ -93,7 +93,15 @@ def _register_optional() -> None:
     """Sub-commands that live in their own modules."""
     import importlib
 
-    for mod in ("cli.ceremony", "cli.results", "cli.vote", "cli.verify", "cli.demo", "cli.bench"):
+    for mod in (
+        "cli.ceremony",
+        "cli.results",
+        "cli.retention",
+        "cli.vote",
+        "cli.verify",
+        "cli.demo",
+        "cli.bench",
+    ):
         try:
             module = importlib.import_module(mod)
         except ModuleNotFoundError as e:
