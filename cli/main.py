@@ -30,9 +30,18 @@ def serve(
     import uvicorn
 
     from api.migrate import upgrade
-    from api.settings import get_settings
+    from api.settings import get_settings, origin_mismatch
 
     settings = get_settings()
+    mismatch = origin_mismatch(settings.public_base_url, host, port)
+    if mismatch:
+        # The base URL is the issuer of every token, every link, and the permanent origin of
+        # each new election's log (in every checkpoint and receipt): PROTOCOL.md "Keys".
+        console.print(
+            f"[yellow]warning[/]: {mismatch}. Every link and the log origin of each new "
+            "election name the public base URL, permanently. Right behind a reverse proxy that "
+            "serves that URL; otherwise set STEMBUS_PUBLIC_BASE_URL to the address voters use."
+        )
     if migrate:
         upgrade(settings.sqlalchemy_url)
         console.print(f"[green]database ready[/] ({settings.sqlalchemy_url.split('@')[-1]})")

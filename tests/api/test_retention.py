@@ -1,26 +1,59 @@
 """Retention: after the purge no personal datum of the roll, the committee or the submitters is
-left in any table of the database, while the log, the record and the results stay verifiable."""
+left in any table of the database (this module's own), while the log, the record and the results
+stay verifiable."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
 import re
+import secrets
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from sqlalchemy import LargeBinary, MetaData, String, Text, select
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 from typer.testing import CliRunner
 
 from api.auth.models import Member
 from api.lists.models import Submitter
+from api.main import create_app
+from api.migrate import upgrade
 from api.roll.models import Voter
+from api.settings import Settings
 from cli.main import app as cli_app
 from rules.record import verify_record
 from tests.api.test_voting_support import roll_csv
-from tests.conftest import TEST_SECRET, bearer
+from tests.conftest import DB_ENV, TEST_SECRET, _pg_admin, bearer
 from tests.test_e2e import ROLL, tallied  # noqa: F401 - the whole election, as a fixture
+
+
+@pytest.fixture(scope="module")
+def app(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """This module's own database, fresh from the migrations: the scan below reads every table
+    whole, so no other test's election may stand in it (they share names with ours)."""
+    server = os.environ.get(DB_ENV)
+    if server:
+        name = f"stembus_retention_{secrets.token_hex(6)}"
+        with _pg_admin(server) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('retention') / 'stembus.sqlite3'}"
+    upgrade(url)
+    application = create_app(settings.model_copy(update={"database_url": url}))
+    try:
+        yield application
+    finally:
+        application.state.engine.dispose()
+        if server:
+            with _pg_admin(server) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
 
 # Columns of these tables hold the public log: candidates' names stand there by law (the
 # published lists), never anything else of the roll.
