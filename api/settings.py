@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_sender: str = "stembus@localhost"
     log_level: str = "INFO"
+    metrics_token: str | None = Field(
+        default=None,
+        description="when set, /metrics answers only `Authorization: Bearer <token>` (Prometheus "
+        "`authorization: {credentials: …}`); unset, /metrics is open",
+    )
     opentelemetry: bool = Field(
         default=False,
         description="FastAPI's native OpenTelemetry traces, metrics and logs, to the globally "

@@ -45,6 +45,8 @@ def serve(
     if migrate:
         upgrade(settings.sqlalchemy_url)
         console.print(f"[green]database ready[/] ({settings.sqlalchemy_url.split('@')[-1]})")
+    if workers > 1:
+        _metrics_dir_for_workers()
     console.print(
         f"Stembus API on http://{host}:{port}  —  interactive docs: "
         f"[bold]http://{host}:{port}/docs[/]"
@@ -52,6 +54,26 @@ def serve(
     uvicorn.run(
         "api.asgi:app", host=host, port=port, workers=workers, log_level="warning", access_log=False
     )
+
+
+def _metrics_dir_for_workers() -> None:
+    """prometheus-client's multiprocess mode for several workers (api.health): each worker
+    writes its metrics to files in one folder and /metrics adds them up. The folder must be
+    empty at the start (the client's rule); one of our own, unless the operator names one."""
+    import os
+    import tempfile
+
+    from api.health import MULTIPROC_ENV
+
+    folder = os.environ.get(MULTIPROC_ENV)
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for old in Path(folder).glob("*.db"):
+            old.unlink()
+    else:
+        folder = tempfile.mkdtemp(prefix="stembus-metrics-")
+        os.environ[MULTIPROC_ENV] = folder  # the workers inherit it
+    console.print(f"metrics of all workers added up in {folder}")
 
 
 @app.command()
