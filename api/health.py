@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import hmac
+import os
 import time
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import (
     RETRY_AFTER_UNAVAILABLE,
+    UNAUTHENTICATED,
     problem_response,
     problem_responses,
     problem_type,
@@ -58,9 +69,46 @@ def readyz(request: Request) -> Response | Health:
     return Health(status="ready")
 
 
+# Where the workers of `stembus serve --workers N` keep their metrics (prometheus-client's
+# multiprocess mode: each worker writes its own files, /metrics adds them up, so every worker
+# answers with the same totals). Set before any worker imports prometheus_client.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _registry() -> CollectorRegistry:
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return registry
+    return REGISTRY
+
+
 @router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics(request: Request) -> Response:
+    token = request.app.state.settings.metrics_token
+    if token:
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return problem_response(UNAUTHENTICATED, "/metrics needs STEMBUS_METRICS_TOKEN")
+    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+# Routes outside the routers (FastAPI's /openapi.json, the docs' assets) have no route in the
+# scope; they get their fixed path as label. Anything else unmatched is one label, never the
+# path (paths carry ids, and ids must not become labels).
+_FIXED = frozenset({"/openapi.json", "/docs", "/redoc", "/metrics"})
+
+
+def _label(scope: Scope) -> str:
+    route = getattr(scope.get("route"), "path", None)
+    if route:
+        return str(route)
+    path = scope.get("path", "")
+    if path in _FIXED:
+        return str(path)
+    if path.startswith("/docs/assets/"):
+        return "/docs/assets"
+    return "unmatched"
 
 
 class MetricsMiddleware:
@@ -90,9 +138,9 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            # The route template, never the concrete path: paths carry ids, and ids must not
-            # become labels.
-            name = getattr(scope.get("route"), "path", "unmatched")
+            # The route template, never the concrete path; on the cast path nothing but the
+            # method, the route and the status (PROTOCOL.md "Threat model").
+            name = _label(scope)
             method = scope["method"]
             LATENCY.labels(method, name).observe(time.perf_counter() - start)
             REQUESTS.labels(method, name, str(status)).inc()

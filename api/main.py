@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
 
-from api import health, problems
+from api import docs, health, problems
 from api.db import make_engine
 from api.settings import Settings, get_settings
 
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry=None if settings.opentelemetry else _NO_TELEMETRY,
         generate_unique_id_function=_operation_id,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # api.docs serves /docs and /redoc from local assets
         redoc_url=None,
     )
     app.state.settings = settings
@@ -106,4 +106,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     include_routers(app, API_PREFIX)
     app.include_router(health.router)
     app.include_router(problems.router)
+    docs.install(app)
     return app

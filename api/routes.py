@@ -9,6 +9,7 @@ from api.elections.endpoints import router as elections_router
 from api.lists.endpoints import router as lists_router
 from api.log.endpoints import router as log_router
 from api.nominations.endpoints import router as nominations_router
+from api.retention.endpoints import router as retention_router
 from api.roll.endpoints import router as roll_router
 from api.tally.endpoints import router as tally_router
 from api.text import refuse_unstorable_text
@@ -36,6 +37,7 @@ def include_routers(app: FastAPI, prefix: str) -> None:
         lists_router,
         nominations_router,
         tally_router,
+        retention_router,
     ):
         app.include_router(
             router,

@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_sender: str = "stembus@localhost"
     log_level: str = "INFO"
+    metrics_token: str | None = Field(
+        default=None,
+        description="when set, /metrics answers only `Authorization: Bearer <token>` (Prometheus "
+        "`authorization: {credentials: …}`); unset, /metrics is open",
+    )
     opentelemetry: bool = Field(
         default=False,
         description="FastAPI's native OpenTelemetry traces, metrics and logs, to the globally "
@@ -153,6 +158,33 @@ class Settings(BaseSettings):
 
         parts = urlsplit(self.public_base_url)
         return (parts.netloc or "localhost") + parts.path.rstrip("/")
+
+
+def is_local_host(host: str | None) -> bool:
+    """A name or address only this machine reaches: localhost, loopback, or unspecified."""
+    import ipaddress
+
+    h = (host or "").strip("[]").lower().rstrip(".")
+    if not h or h == "localhost" or h.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(h)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_unspecified
+
+
+def origin_mismatch(public_base_url: str, host: str, port: int) -> str | None:
+    """Why the public base URL is not where `stembus serve` listens, or None when it is (a
+    local name for a local address counts as the same)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(public_base_url)
+    public_port = parts.port or (443 if parts.scheme == "https" else 80)
+    same_host = parts.hostname == host or (is_local_host(parts.hostname) and is_local_host(host))
+    if same_host and public_port == port and parts.scheme == "http":
+        return None
+    return f"STEMBUS_PUBLIC_BASE_URL is {public_base_url}, but this server listens on http://{host}:{port}"
 
 
 @lru_cache

@@ -251,7 +251,9 @@ def build(
     "bad_ballot_signature" or "bad_issuer_signature" (some ballots, listed in ``tampered``, with a
     wrong Ed25519 or issuer signature — in the log and under signed checkpoints), or one of
     "short_run", "unsorted_run", "issuance_late" (the first flush breaks a flush rule; its
-    first index in ``tampered``).
+    first index in ``tampered``), "purge_while_voting" or "purged_twice" (a
+    `personal_data_purged` entry while voting, or a second one after the tally). "purged" is
+    honest: the operator's purge after the tally (api.retention), its index in ``tampered``.
     """
     rng = random.Random(seed)  # noqa: S311 - vote choices of a simulation, not secrets
     flush_rng = random.Random(seed + 1)  # noqa: S311 - a reproducible simulation of the server
@@ -347,6 +349,18 @@ def build(
             }
         )
         phase("lists_published", "voting")
+        if malicious == "purge_while_voting":
+            tampered.append(
+                w.append(
+                    {
+                        "type": "personal_data_purged",
+                        "election": eid,
+                        "counts": {"voters": sum((voters or {}).values())},
+                        "forced": False,
+                        "by": "operator",
+                    }
+                )
+            )
         done = 0
         batch = int(settings_obj["batch_size"])
         pools: dict[str, tuple[list[_Pooled], list[_Pooled]]] = {}
@@ -495,6 +509,19 @@ def build(
             result["groups"][0]["lists"][0]["votes"] += 1
         w.append(result)
         phase("closed", "tallied", "system")
+        if malicious in ("purged", "purged_twice"):  # "purged" is honest: the operator's purge
+            for _ in range(1 if malicious == "purged" else 2):
+                tampered.append(
+                    w.append(
+                        {
+                            "type": "personal_data_purged",
+                            "election": eid,
+                            "counts": {"voters": sum((voters or {}).values())},
+                            "forced": False,
+                            "by": "operator",
+                        }
+                    )
+                )
         if w.size % checkpoint_every:
             w.checkpoint()
         size, n_cp = w.size, w.checkpoints

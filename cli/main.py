@@ -51,11 +51,23 @@ def serve(
     import uvicorn
 
     from api.migrate import upgrade
+    from api.settings import origin_mismatch
 
     settings = _settings()
+    mismatch = origin_mismatch(settings.public_base_url, host, port)
+    if mismatch:
+        # The base URL is the issuer of every token, every link, and the permanent origin of
+        # each new election's log (in every checkpoint and receipt): PROTOCOL.md "Keys".
+        console.print(
+            f"[yellow]warning[/]: {mismatch}. Every link and the log origin of each new "
+            "election name the public base URL, permanently. Right behind a reverse proxy that "
+            "serves that URL; otherwise set STEMBUS_PUBLIC_BASE_URL to the address voters use."
+        )
     if migrate:
         upgrade(settings.sqlalchemy_url)
         console.print(f"[green]database ready[/] ({settings.sqlalchemy_url.split('@')[-1]})")
+    if workers > 1:
+        _metrics_dir_for_workers()
     console.print(
         f"Stembus API on http://{host}:{port}  —  interactive docs: "
         f"[bold]http://{host}:{port}/docs[/]"
@@ -72,6 +84,26 @@ def serve(
         # the header itself, from STEMBUS_TRUSTED_PROXIES only (api.auth.clients).
         proxy_headers=False,
     )
+
+
+def _metrics_dir_for_workers() -> None:
+    """prometheus-client's multiprocess mode for several workers (api.health): each worker
+    writes its metrics to files in one folder and /metrics adds them up. The folder must be
+    empty at the start (the client's rule); one of our own, unless the operator names one."""
+    import os
+    import tempfile
+
+    from api.health import MULTIPROC_ENV
+
+    folder = os.environ.get(MULTIPROC_ENV)
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for old in Path(folder).glob("*.db"):
+            old.unlink()
+    else:
+        folder = tempfile.mkdtemp(prefix="stembus-metrics-")
+        os.environ[MULTIPROC_ENV] = folder  # the workers inherit it
+    console.print(f"metrics of all workers added up in {folder}")
 
 
 @app.command()
@@ -120,7 +152,15 @@ def _register_optional() -> None:
     """Sub-commands that live in their own modules."""
     import importlib
 
-    for mod in ("cli.ceremony", "cli.results", "cli.vote", "cli.verify", "cli.demo", "cli.bench"):
+    for mod in (
+        "cli.ceremony",
+        "cli.results",
+        "cli.retention",
+        "cli.vote",
+        "cli.verify",
+        "cli.demo",
+        "cli.bench",
+    ):
         try:
             module = importlib.import_module(mod)
         except ModuleNotFoundError as e:

@@ -515,6 +515,7 @@ class _Verifier:
         self.origin: str | None = None
         self.header: dict[str, Any] = {}
         self.phase: str | None = None
+        self.purged = False
         self.last_cp: tuple[int, bytes] | None = None
         self.lot_checkpoint: tuple[int, bytes] | None = None
         self.issuer_keys: dict[str, Any] = {}
@@ -837,6 +838,14 @@ class _Verifier:
                 bad("a result without a vote, but a kiesgroep holds a vote")
             elif not uncontested and (phase != "closed" or self.log.decryption_key is None):
                 bad("result before the decryption key, or outside the closed phase")
+        elif t == "personal_data_purged":
+            # The operator's purge of personal data after the retention period
+            # (api.retention): only once the election has ended, and once.
+            if phase not in ("tallied", "cancelled"):
+                bad(f"personal_data_purged while the election is {phase} (only after it ended)")
+            if self.purged:
+                bad("a second personal_data_purged entry")
+            self.purged = True
         if t == "keys":
             self._keys(index, e)
         elif t == "issuance":

@@ -153,6 +153,17 @@ class ElectionSettings(StrictModel):
         "issuance and ballot entries are appended once it holds 2·B ballots, all but B of them, "
         "in runs sorted by leaf hash; so every run of ballots in the log holds at least B",
     )
+    retention_days: int = Field(
+        default=90,
+        ge=0,
+        le=3660,
+        description="days after the election ends (tallied or cancelled) that the personal data "
+        "of the roll, committee and submitters are kept; then the operator purges them "
+        "(`stembus purge`), the public log, record and results stay. Default 90: the SER "
+        "voorbeeldreglement (art. 14) keeps the ballots at least three months for objections "
+        "against the result, and the roll is what an objection about who could vote needs; a "
+        "works council that keeps ballots for its whole term (to fill vacancies) sets ~1100",
+    )
     nomination: NominationSettings = Field(default_factory=NominationSettings)
     questions: list[Question] = Field(default_factory=list, max_length=50)
 

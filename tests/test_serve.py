@@ -22,6 +22,7 @@ def test_serve_starts_on_a_fresh_sqlite_database(tmp_path: Path):
     port = _free_port()
     env = {**os.environ, "STEMBUS_DATA_DIR": str(tmp_path / "data"), "STEMBUS_SECRET": "x" * 40}
     env.pop("STEMBUS_DATABASE_URL", None)
+    env.pop("STEMBUS_PUBLIC_BASE_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "cli", "serve", "--port", str(port)],
         env=env,
@@ -50,3 +51,9 @@ def test_serve_starts_on_a_fresh_sqlite_database(tmp_path: Path):
         proc.terminate()
         out, _ = proc.communicate(timeout=20)
     assert f"http://127.0.0.1:{port}/docs" in out
+    # The default public base URL (localhost:8000) is not where it listens: it says so.
+    said = " ".join(out.split())
+    assert (
+        "warning: STEMBUS_PUBLIC_BASE_URL is http://localhost:8000, but this server listens on "
+        f"http://127.0.0.1:{port}"
+    ) in said, out

@@ -15,6 +15,7 @@ from api.elections.schemas import (
     TransitionIn,
 )
 from api.problems import AUTH, NOT_FOUND, problem_responses
+from api.voting.keys import LOCAL_ORIGIN  # the guard of `voting` that has its own problem
 
 router = APIRouter(prefix="/elections", tags=["elections"])
 
@@ -67,7 +68,12 @@ def update_settings(
     "/{election_id}/transitions",
     response_model=ElectionOut,
     responses=problem_responses(
-        *AUTH, NOT_FOUND, service.INVALID_TRANSITION, service.GUARD_FAILED, service.ELECTION_ENDED
+        *AUTH,
+        NOT_FOUND,
+        service.INVALID_TRANSITION,
+        service.GUARD_FAILED,
+        service.ELECTION_ENDED,
+        LOCAL_ORIGIN,
     ),
     summary="Move the election to its next phase (committee)",
 )

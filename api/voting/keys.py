@@ -13,6 +13,7 @@ import json
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import rsa, x25519
 from sqlmodel import Session, select
@@ -24,7 +25,7 @@ from api.elections.service import actor, settings_of
 from api.log import atrest, tree
 from api.log.service import append_entry, entries_of_type
 from api.problems import ProblemError, problem_type
-from api.settings import Settings
+from api.settings import Settings, is_local_host
 from api.voting.models import IssuerKey, VotingKeys
 from crypto import blindrsa
 from crypto.canonical import EncodingError, b64d, b64e
@@ -219,6 +220,36 @@ def issuer_signer(
     with _LOCK:
         _SIGNERS[cache_key] = signer
     return signer
+
+
+LOCAL_ORIGIN = problem_type(
+    "local-log-origin",
+    409,
+    "The log's origin is a local address",
+    "In production, voting opens only under a public base URL that voters and auditors reach. "
+    "The log's origin (`<public base URL host>/elections/<id>`, fixed when the election was "
+    "created) stands in every checkpoint, receipt and promise and can never change: set "
+    "STEMBUS_PUBLIC_BASE_URL to the public address, then create the election anew.",
+)
+
+
+@lifecycle.guard("voting")
+def _public_origin_in_production(session: Session, election: Election, ctx: Any) -> list[str]:
+    settings = tree.settings_of_session(session)
+    if settings.mode != "production":
+        return []
+    verifier = tree.log_verifier(session, election.id)
+    origin = verifier.name if verifier else tree.origin_for(settings, election.id)
+    public = urlsplit(settings.public_base_url).hostname
+    if is_local_host(urlsplit("//" + origin).hostname) or is_local_host(public):
+        raise ProblemError(
+            LOCAL_ORIGIN,
+            f"the log's origin is {origin} (public base URL now {settings.public_base_url}); "
+            "it is permanent: set STEMBUS_PUBLIC_BASE_URL to the address voters and auditors "
+            "use, and create the election anew",
+            origin=origin,
+        )
+    return []
 
 
 @lifecycle.guard("voting")

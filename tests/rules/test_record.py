@@ -323,3 +323,24 @@ def test_a_promise_whose_entry_is_missing_is_a_broken_promise(
     cp = json.loads(lines[_covering(lines, pos)[0]])["checkpoint"]
     report = verify_record(honest.path, log_key=honest.log_key, promises=[cp])
     assert report.failure_counts["promise"] == 1
+
+
+def test_the_operators_purge_after_the_tally_passes(tmp_path: Path) -> None:
+    s = build(tmp_path / "purged.jsonl", voters=VOTERS, seed=3, malicious="purged")
+    report = verify_record(s.path, log_key=s.log_key)
+    assert report.ok, [str(f) for f in report.failures]
+    assert s.tampered == [s.size - 1] and report.passed["entry-order"] == s.size
+
+
+@pytest.mark.parametrize(
+    ("malicious", "words"),
+    [
+        ("purge_while_voting", "personal_data_purged while the election is voting"),
+        ("purged_twice", "a second personal_data_purged entry"),
+    ],
+)
+def test_a_purge_out_of_place_is_named(tmp_path: Path, malicious: str, words: str) -> None:
+    s = build(tmp_path / f"{malicious}.jsonl", voters=VOTERS, seed=3, malicious=malicious)
+    report = verify_record(s.path, log_key=s.log_key)
+    assert set(report.failure_counts) == {"entry-order"}
+    assert words in _fails(report, "entry-order", s.tampered[-1])
