@@ -257,7 +257,7 @@ def choose(
 
     Skewed so the allocation is interesting: lists get the shares of LISTS; inside a list the
     lijsttrekker gets most votes, and on the largest list a popular colleague lower down gets
-    enough preference votes to be elected ahead of list order (DOMAIN.md)."""
+    enough preference votes to be elected ahead of list order (docs/rules.md)."""
     gid = group["id"]
     if rng.random() < BLANK_SHARE.get(gid, 0.0):
         return []

@@ -1,5 +1,5 @@
 """The public log: anyone can read an election's entries, checkpoints and proofs (no
-authentication), so anyone can follow the log and detect a rewrite (PROTOCOL.md)."""
+authentication), so anyone can follow the log and detect a rewrite (docs/protocol.md)."""
 
 from __future__ import annotations
 

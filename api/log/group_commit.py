@@ -15,7 +15,7 @@ transaction (leader/follower group commit, no background thread):
 2. ``SELECT status ... FOR UPDATE``: the election's lock, and a close that committed meanwhile
    refuses every queued item (the rollback drops their rows; no entry lands after ``voting
    closed``);
-3. one INSERT of all accepted entries into their kiesgroep's pool (api.log.pool, PROTOCOL.md
+3. one INSERT of all accepted entries into their kiesgroep's pool (api.log.pool, docs/protocol.md
    "Publication in shuffled batches"), then, for each group the batch touched, the flush if its
    pool now holds 2·``batch_size`` ballots (one append of the flushed entries, one checkpoint);
 4. each job's ``after(session, entry)`` builds its answer (a ballot promise, or the credential);

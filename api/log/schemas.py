@@ -38,7 +38,7 @@ class ConsistencyProofOut(BaseModel):
 
 
 class Receipt(BaseModel):
-    """What a voter keeps after casting (PROTOCOL.md "Casting" step 4)."""
+    """What a voter keeps after casting (docs/protocol.md "Casting" step 4)."""
 
     election: str
     index: int = Field(description="the ballot's index in the log")
@@ -52,8 +52,8 @@ class Receipt(BaseModel):
 
 
 class Promise(BaseModel):
-    """The answer to a cast (PROTOCOL.md "Casting" step 4): the log key's signed promise that the
-    entry with this hash will be in the log no later than the close of voting."""
+    """The answer to a cast (docs/protocol.md "Casting" step 4): the log key's signed promise that
+    the entry with this hash will be in the log no later than the close of voting."""
 
     election: str
     entry_hash: str = Field(pattern=HEX32, description="hex leaf hash of the ballot entry")

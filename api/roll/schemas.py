@@ -134,7 +134,9 @@ class Registration(BaseModel):
     months_of_service: int
     reference_date: date
     reasons: list[str]
-    pseudonym: str = Field(description="your pseudonym in `issuance` log entries (PROTOCOL.md)")
+    pseudonym: str = Field(
+        description="your pseudonym in `issuance` log entries (docs/protocol.md)"
+    )
     roll_frozen: bool
     can_object: bool
     objections: list[ObjectionOut]

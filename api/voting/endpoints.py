@@ -1,6 +1,6 @@
 """/api/v1/elections/{id}/voting and /ballots: keys, credentials, casting, turnout.
 
-Casting is anonymous (PROTOCOL.md "Threat model"): the route takes no token, reads and sets no
+Casting is anonymous (docs/protocol.md "Threat model"): the route takes no token, reads and sets no
 cookie, and nothing about the request is stored or logged beyond the public ballot entry.
 """
 
@@ -46,7 +46,8 @@ MAX_BALLOT_BODY = 96 * 1024
 class AnonymousRoute(APIRoute):
     """A route of the anonymous cast path: a request with an `Authorization` header is refused
     (400 `ballot-with-authorization`) before its body is read or anything else is looked at
-    (PROTOCOL.md "Threat model"), so no ballot ever sits in a request next to a voter's token."""
+    (docs/protocol.md "Threat model"), so no ballot ever sits in a request next to a voter's
+    token."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -192,7 +193,7 @@ def credential_status(
         ),
     },
     summary="Cast a ballot (anonymous: no token, no cookie); answers with a ballot promise",
-    description="The ballot waits in its kiesgroep's pool until the next flush (PROTOCOL.md "
+    description="The ballot waits in its kiesgroep's pool until the next flush (docs/protocol.md "
     "'Publication in shuffled batches'); the answer is the log key's signed promise that it will "
     "be in the log no later than the close of voting. Its receipt is served by entry hash once "
     "it is appended (`GET …/receipts/{entry_hash}`). The same ballot sent again (byte for byte) "
@@ -200,7 +201,7 @@ def credential_status(
 )
 def cast_ballot(
     election_id: str,
-    body: Annotated[BallotIn, "the ballot entry of PROTOCOL.md, exactly"],
+    body: Annotated[BallotIn, "the ballot entry of docs/protocol.md, exactly"],
     session: SessionDep,
     settings: SettingsDep,
     response: Response,

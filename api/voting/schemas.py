@@ -59,7 +59,7 @@ class CredentialStatus(BaseModel):
 
 
 class BallotIn(BaseModel):
-    """The ballot log entry of PROTOCOL.md "Casting" step 3, exactly; nothing else."""
+    """The ballot log entry of docs/protocol.md "Casting" step 3, exactly; nothing else."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -75,7 +75,7 @@ class BallotIn(BaseModel):
 
 
 class CastOut(Promise):
-    """The answer to a cast: the ballot promise (PROTOCOL.md "Casting" step 4)."""
+    """The answer to a cast: the ballot promise (docs/protocol.md "Casting" step 4)."""
 
 
 class GroupTurnout(BaseModel):

@@ -1,4 +1,4 @@
-"""Who may call the voting routes. Casting is anonymous by design (PROTOCOL.md)."""
+"""Who may call the voting routes. Casting is anonymous by design (docs/protocol.md)."""
 
 from tests.api.authz.roles import ANY
 
