@@ -598,18 +598,36 @@ class StembusClient:
         return receipt, entry
 
     def ballot_definition(self, election_id: str, group: str) -> dict[str, Any]:
-        """The group's published ballot definition, as rules.ballot reads it: from the last
-        `questions_published` or `lists_published` entry of the public log before the `keys`
-        entry (docs/client-protocol.md step 0.4)."""
-        found: dict[str, Any] | None = None
-        for _, e in self.log_entries(election_id):
-            if e.get("type") == "keys":
-                break
-            if e.get("type") == "questions_published":
-                found = {"group": group, "questions": e["questions"]}
-            elif e.get("type") == "lists_published":
-                found = next((g for g in e["groups"] if g.get("group") == group), None)
-        if found is None:
+        """The group's published ballot definition, as rules.ballot reads it, in one call
+        (`GET …/ballot`, docs/client-protocol.md step 0.4): the latest `questions_published` or
+        `lists_published` entry of the public log, checked to be in the log under a checkpoint
+        signed by the log key (and, once the `keys` entry is known, to stand before it); the
+        group's part is read from that entry, not taken from the answer."""
+        got = self._request("GET", f"/elections/{election_id}/ballot", params={"group": group})
+        entry, index = got["entry"], int(got["index"])
+        kind = entry.get("type")
+        if kind not in ("questions_published", "lists_published"):
+            raise ProtocolError("the ballot answer is not a published ballot definition")
+        if entry.get("election") != election_id:
+            raise ProtocolError("not this election's ballot definition")
+        cached = self._keys.get(election_id)
+        verifier = cached.log_verifier if cached else self.log_verifier(election_id)
+        cp = note.open_checkpoint(got["checkpoint"], verifier, verifier.name)
+        merkle.verify_inclusion(
+            merkle.leaf_hash(canonical_json(entry)),
+            index,
+            cp.size,
+            [bytes.fromhex(h) for h in got["proof"]],
+            cp.root_hash,
+        )
+        if cached is not None and index > cached.index:
+            raise ProtocolError("the ballot definition stands after the keys entry")
+        found: dict[str, Any] | None
+        if kind == "questions_published":
+            found = {"group": group, "questions": entry["questions"]}
+        else:
+            found = next((g for g in entry["groups"] if g.get("group") == group), None)
+        if found is None or got.get("definition") != found:
             raise ProtocolError(f"no published ballot definition for kiesgroep {group}")
         return found
 

@@ -343,15 +343,15 @@ def run_demo(
         r = api.call("POST", api.url("/invitations/export"), chair, json={})
         for row in csv.DictReader(io.StringIO(r.text)):
             by_number[row["employee_number"]].code = row["access_code"]
-        start, page = 0, None
-        while page is None or start < page["total"]:
+        start: int | None = 0
+        while start is not None:
             page = api.call(
-                "GET", api.url("/roll/voters"), chair, params={"offset": start, "limit": 1000}
+                "GET", api.url("/roll/voters"), chair, params={"start": start, "limit": 1000}
             )
             for v in page["items"]:
                 p = by_number[v["employee_number"]]
                 p.voter_id = v["id"]
-            start += len(page["items"])
+            start = page["next"]
 
     # 3. Nomination campaign: colleagues nominate, the committee approaches, nominees answer.
     nominees = [p for ps in plan.lists.values() for p in ps] + plan.declines

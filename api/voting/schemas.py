@@ -35,6 +35,27 @@ class KeysOut(BaseModel):
     entry: dict[str, Any] = Field(description="the `keys` log entry (docs/log-entries.md)")
 
 
+class PublishedBallot(BaseModel):
+    """A kiesgroep's ballot definition in one call, with what proves it is the logged one."""
+
+    election: str
+    group: str
+    vote_held: bool = Field(description="false: no vote in this group (all candidates elected)")
+    definition: dict[str, Any] = Field(
+        description="the group's part of `entry`, as the tally validates ballots against it: "
+        "consultation `{group, questions}`; works council the `lists_published` group "
+        "(`group`, `seats`, `vote_held`, `system`, `votes_per_voter`, `lists`)"
+    )
+    index: int = Field(ge=0, description="index of `entry` in the log")
+    leaf_hash: str = Field(pattern="^[0-9a-f]{64}$", description="hex SHA-256(0x00 ‖ JCS(entry))")
+    entry: dict[str, Any] = Field(
+        description="the `lists_published` or `questions_published` log entry, verbatim"
+    )
+    size: int = Field(ge=1, description="tree size of `checkpoint`")
+    proof: list[str] = Field(description="RFC 9162 inclusion proof of `index` in `size`, hex")
+    checkpoint: str = Field(description="the latest signed checkpoint (C2SP signed note)")
+
+
 class CredentialIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
