@@ -13,6 +13,7 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.types import ASGIApp
 
 from api import health, problems
+from api.contract import refine
 from api.db import make_engine
 from api.settings import Settings, get_settings
 
@@ -83,6 +84,11 @@ class StembusApp(FastAPI):
     problem document. Wrapped here, outermost, every answer carries them."""
 
     cors_origins: list[str] = []
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = refine(super().openapi())
+        return self.openapi_schema
 
     def build_middleware_stack(self) -> ASGIApp:
         app = super().build_middleware_stack()

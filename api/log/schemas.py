@@ -42,12 +42,18 @@ class Receipt(BaseModel):
 
     election: str
     index: int = Field(description="the ballot's index in the log")
-    entry_hash: str = Field(description="hex leaf hash SHA-256(0x00 ‖ RFC 8785 entry bytes)")
+    entry_hash: str = Field(
+        description="hex leaf hash SHA-256(0x00 ‖ RFC 8785 entry bytes)",
+        json_schema_extra={"pattern": HEX32},
+    )
     checkpoint: str = Field(
         description="the signed checkpoint after the entry's flush, the first that covers it "
         "(C2SP note)"
     )
-    inclusion_proof: list[str] = Field(description="hex hashes, leaf side first")
+    inclusion_proof: list[str] = Field(
+        description="hex hashes, leaf side first",
+        json_schema_extra={"items": {"type": "string", "pattern": HEX32}},
+    )
     tlog_proof: str = Field(description="the same as a C2SP tlog-proof@v1 text")
 
 

@@ -11,5 +11,6 @@ RULES = {
     ("GET", f"{E}/voting/credential"): {"voter"},
     ("POST", f"{E}/ballots"): ANY,
     ("GET", f"{E}/receipts/{{entry_hash}}"): ANY,
+    ("GET", f"{E}/ballot"): ANY,
     ("GET", f"{E}/voting/turnout"): {"committee"},
 }
