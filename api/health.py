@@ -139,7 +139,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_status)
         finally:
             # The route template, never the concrete path; on the cast path nothing but the
-            # method, the route and the status (PROTOCOL.md "Threat model").
+            # method, the route and the status (docs/protocol.md "Threat model").
             name = _label(scope)
             method = scope["method"]
             LATENCY.labels(method, name).observe(time.perf_counter() - start)

@@ -10,8 +10,10 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from fastapi.telemetry import TelemetryConfig
+from starlette.types import ASGIApp
 
 from api import docs, health, problems
+from api.contract import refine
 from api.db import make_engine
 from api.settings import Settings, get_settings
 
@@ -72,10 +74,43 @@ def configure_logging(level: str) -> None:
     root.propagate = False
 
 
+# Headers a browser frontend must be able to read on a cross-origin answer.
+CORS_EXPOSED_HEADERS = ["Location", "Retry-After", "WWW-Authenticate"]
+
+
+class StembusApp(FastAPI):
+    """FastAPI with CORS around the whole stack, when origins are configured.
+
+    Starlette puts `add_middleware` middleware inside its ServerErrorMiddleware, whose 500
+    answer (and any answer a middleware replaces, such as api.problems' 413) would then reach
+    the browser without CORS headers: a frontend would see a network failure instead of the
+    problem document. Wrapped here, outermost, every answer carries them."""
+
+    cors_origins: list[str] = []
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = refine(super().openapi())
+        return self.openapi_schema
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app = super().build_middleware_stack()
+        if not self.cors_origins:
+            return app
+        return CORSMiddleware(
+            app,
+            allow_origins=self.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=CORS_EXPOSED_HEADERS,
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    app = FastAPI(
+    app = StembusApp(
         title="Stembus",
         version="1.0.0",
         description=DESCRIPTION,
@@ -90,14 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.sqlalchemy_url)
     problems.install(app)
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_credentials=False,
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
-        )
+    app.cors_origins = list(settings.cors_origins)
     app.add_middleware(problems.TooLargeAsProblem)
     app.add_middleware(health.MetricsMiddleware)
 

@@ -55,7 +55,7 @@ MALFORMED = problem_type(
     "malformed-request",
     400,
     "Malformed request",
-    "The body is not valid JSON or not of the declared content type.",
+    "The body is not valid JSON, or not sent as `application/json` (e.g. as `text/plain`).",
 )
 NOT_FOUND = problem_type(
     "not-found", 404, "Not found", "No such resource, or it is not visible to you."
@@ -188,6 +188,13 @@ def install(app: FastAPI) -> None:
             return problem_response(
                 MALFORMED, "the body is not valid JSON", instance=request.url.path
             )
+        if _not_json(request) and any(tuple(e.get("loc", ())) == ("body",) for e in errors):
+            # FastAPI reads a JSON body only when it is declared JSON; otherwise the whole body
+            # fails validation as "not an object". That is the wrong content type, not a wrong
+            # member: say so (e.g. `fetch` sends a string body as text/plain).
+            return problem_response(
+                MALFORMED, "the body must be sent as application/json", instance=request.url.path
+            )
         return problem_response(
             VALIDATION,
             "the request is invalid",
@@ -260,6 +267,18 @@ def install(app: FastAPI) -> None:
 
 
 _TOO_LARGE_DETAIL = "the request body is too large"
+
+
+def _not_json(request: Request) -> bool:
+    """A declared content type that FastAPI does not read as JSON (`application/json` or
+    `application/*+json`); no declared type is read as JSON."""
+    declared = request.headers.get("content-type")
+    if not declared:
+        return False
+    main = declared.split(";", 1)[0].strip().lower()
+    return not (
+        main == "application/json" or (main.startswith("application/") and main.endswith("+json"))
+    )
 
 
 class TooLargeAsProblem:

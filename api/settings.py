@@ -153,7 +153,8 @@ class Settings(BaseSettings):
 
     @property
     def log_origin_prefix(self) -> str:
-        """Origin of an election's log: ``<public base URL host>/elections/<id>`` (PROTOCOL.md)."""
+        """Origin of an election's log: ``<host[:port][path] of the base URL>/elections/<id>``
+        (docs/protocol.md "Keys of an election")."""
         from urllib.parse import urlsplit
 
         parts = urlsplit(self.public_base_url)

@@ -1,4 +1,4 @@
-"""The committee's linking attack, measured (issue 11; PROTOCOL.md "Publication in shuffled
+"""The committee's linking attack, measured (issue 11; docs/protocol.md "Publication in shuffled
 batches"): how many ballots can whoever holds every access code, the public log, the decryption
 key and a dump of the database (with its system columns) link to their voter?
 

@@ -1,6 +1,7 @@
-"""The cost of a flush (PROTOCOL.md "Publication in shuffled batches"; api.log.pool): milliseconds
-per flushed entry, for the flush a cast triggers while voting (2·batch_size pooled ballots with
-their issuances, all but batch_size appended) and for the flush of a whole pool at the close.
+"""The cost of a flush (docs/protocol.md "Publication in shuffled batches"; api.log.pool):
+milliseconds per flushed entry, for the flush a cast triggers while voting (2·batch_size pooled
+ballots with their issuances, all but batch_size appended) and for the flush of a whole pool at the
+close.
 
 In process, on a fresh SQLite file and on a fresh PostgreSQL database (STEMBUS_BENCH_PG, default
 postgresql+psycopg://postgres@127.0.0.1:5432/postgres, skipped if none answers). Each flush runs

@@ -7,7 +7,7 @@ entry point for ``stembus bench``. The log is built directly with the primitives
 signed checkpoint per append) in a child process, so the parent's peak RSS measures only the tally
 and the verifier. The tally runs rules.tally exactly as api.tally.service does (pass 1 over every
 entry, pass 2 over the ballots, both streamed); the verifier is rules.record.verify_record (every
-check of PROTOCOL.md), with its signature workers (rules.record_parallel). Wall time depends on
+check of docs/protocol.md), with its signature workers (rules.record_parallel). Wall time depends on
 what else runs on the machine, so the load average and the CPU seconds are reported too.
 """
 

@@ -1,4 +1,5 @@
-"""`stembus ceremony` and `stembus trustee submit` (PROTOCOL.md "Keys of an election", "Tally").
+"""`stembus ceremony` and `stembus trustee submit` (docs/protocol.md "Keys of an election",
+"Tally").
 
 The key ceremony runs offline, on the committee's own computer: it makes the X25519 sealing key,
 splits the private key k-of-n with Shamir (crypto.shamir), writes one share file per trustee —

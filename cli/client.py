@@ -1,5 +1,6 @@
 """The voter side of the Stembus protocol in Python: a client SDK that uses only the public API
-and the protocol (PROTOCOL.md, docs/client-protocol.md), exactly as a third-party frontend would.
+and the protocol (docs/protocol.md, docs/client-protocol.md), exactly as a third-party frontend
+would.
 
     client = StembusClient("https://stembus.example")
     cred, promise = client.vote(election_id, access_code, {"q1": ["yes"]})
@@ -7,14 +8,14 @@ and the protocol (PROTOCOL.md, docs/client-protocol.md), exactly as a third-part
     client.revote(StoredCredential.load(path), {"q1": ["no"]})
     client.collect_receipts(cred)         # later: the receipts of the ballots now in the log
 
-A cast is answered with a ballot promise (PROTOCOL.md "Casting" step 4): the log key's signed
+A cast is answered with a ballot promise (docs/protocol.md "Casting" step 4): the log key's signed
 statement that the entry will be in the log by the close of voting. The ballot waits in its
 kiesgroep's pool until a flush appends it with at least ``batch_size`` others in leaf-hash order
 ("Publication in shuffled batches"); its receipt is fetched by entry hash once it is there
 (:meth:`StembusClient.collect_receipts`, ``stembus vote --check``).
 
 A lost answer must not lock the voter out. The server issues one credential per voter, ever, and
-returns the same blind signature only for the same ``blinded_msg`` (PROTOCOL.md "Issuance"), so
+returns the same blind signature only for the same ``blinded_msg`` (docs/protocol.md "Issuance"), so
 a client that may lose the answer keeps the request before sending it::
 
     pending = client.begin_issuance(election_id, login.group)   # sk_c, input_msg, blinding
@@ -120,7 +121,7 @@ def write_private(path: str | Path, text: str) -> None:
 
 @dataclass
 class PendingCredential:
-    """A credential request before its answer (PROTOCOL.md "Issuance" steps 1–2); secret.
+    """A credential request before its answer (docs/protocol.md "Issuance" steps 1–2); secret.
 
     Keep it before sending ``blinded_msg``: if the answer is lost after the server signed,
     :meth:`StembusClient.finish_issuance` with this same state sends the same ``blinded_msg``,
@@ -200,7 +201,7 @@ def check_selections(
 def ballot_entry(
     cred: StoredCredential, keys: ElectionKeys, selections: Any, seq: int
 ) -> dict[str, Any]:
-    """The signed ballot entry of PROTOCOL.md "Casting" steps 1–3."""
+    """The signed ballot entry of docs/protocol.md "Casting" steps 1–3."""
     plaintext = {"election": cred.election, "group": cred.group, "selections": selections}
     padded = sealing.encode_ballot(plaintext, keys.ballot_size)
     ciphertext = sealing.seal(keys.sealing_key, padded, cred.election, cred.group)
@@ -364,8 +365,8 @@ class StembusClient:
         return self._request("GET", f"/elections/{election_id}/voting/credential", token)
 
     def begin_issuance(self, election_id: str, group: str) -> PendingCredential:
-        """PROTOCOL.md "Issuance" steps 1–2, offline: make sk_c, prepare and blind prefix ‖ pk_c
-        for the group's issuer key. Save the result before :meth:`finish_issuance` sends it."""
+        """docs/protocol.md "Issuance" steps 1–2, offline: make sk_c, prepare and blind prefix ‖
+        pk_c for the group's issuer key. Save the result before :meth:`finish_issuance` sends it."""
         keys = self.keys(election_id)
         if group not in keys.issuer_keys:
             raise ProtocolError(f"no issuer key for kiesgroep {group}")
@@ -418,7 +419,7 @@ class StembusClient:
     def obtain_credential(
         self, election_id: str, token: str, group: str | None = None
     ) -> StoredCredential:
-        """PROTOCOL.md "Issuance": make sk_c, blind prefix ‖ pk_c, get it signed, finalize.
+        """docs/protocol.md "Issuance": make sk_c, blind prefix ‖ pk_c, get it signed, finalize.
 
         Keeps the request in memory only: to survive a lost answer, use
         :meth:`begin_issuance`, save the pending state, then :meth:`finish_issuance`."""
@@ -606,18 +607,36 @@ class StembusClient:
         return receipt, entry
 
     def ballot_definition(self, election_id: str, group: str) -> dict[str, Any]:
-        """The group's published ballot definition, as rules.ballot reads it: from the last
-        `questions_published` or `lists_published` entry of the public log before the `keys`
-        entry (docs/client-protocol.md step 0.4)."""
-        found: dict[str, Any] | None = None
-        for _, e in self.log_entries(election_id):
-            if e.get("type") == "keys":
-                break
-            if e.get("type") == "questions_published":
-                found = {"group": group, "questions": e["questions"]}
-            elif e.get("type") == "lists_published":
-                found = next((g for g in e["groups"] if g.get("group") == group), None)
-        if found is None:
+        """The group's published ballot definition, as rules.ballot reads it, in one call
+        (`GET …/ballot`, docs/client-protocol.md step 0.4): the latest `questions_published` or
+        `lists_published` entry of the public log, checked to be in the log under a checkpoint
+        signed by the log key (and, once the `keys` entry is known, to stand before it); the
+        group's part is read from that entry, not taken from the answer."""
+        got = self._request("GET", f"/elections/{election_id}/ballot", params={"group": group})
+        entry, index = got["entry"], int(got["index"])
+        kind = entry.get("type")
+        if kind not in ("questions_published", "lists_published"):
+            raise ProtocolError("the ballot answer is not a published ballot definition")
+        if entry.get("election") != election_id:
+            raise ProtocolError("not this election's ballot definition")
+        cached = self._keys.get(election_id)
+        verifier = cached.log_verifier if cached else self.log_verifier(election_id)
+        cp = note.open_checkpoint(got["checkpoint"], verifier, verifier.name)
+        merkle.verify_inclusion(
+            merkle.leaf_hash(canonical_json(entry)),
+            index,
+            cp.size,
+            [bytes.fromhex(h) for h in got["proof"]],
+            cp.root_hash,
+        )
+        if cached is not None and index > cached.index:
+            raise ProtocolError("the ballot definition stands after the keys entry")
+        found: dict[str, Any] | None
+        if kind == "questions_published":
+            found = {"group": group, "questions": entry["questions"]}
+        else:
+            found = next((g for g in entry["groups"] if g.get("group") == group), None)
+        if found is None or got.get("definition") != found:
             raise ProtocolError(f"no published ballot definition for kiesgroep {group}")
         return found
 

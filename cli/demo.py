@@ -257,7 +257,7 @@ def choose(
 
     Skewed so the allocation is interesting: lists get the shares of LISTS; inside a list the
     lijsttrekker gets most votes, and on the largest list a popular colleague lower down gets
-    enough preference votes to be elected ahead of list order (DOMAIN.md)."""
+    enough preference votes to be elected ahead of list order (docs/rules.md)."""
     gid = group["id"]
     if rng.random() < BLANK_SHARE.get(gid, 0.0):
         return []
@@ -343,15 +343,15 @@ def run_demo(
         r = api.call("POST", api.url("/invitations/export"), chair, json={})
         for row in csv.DictReader(io.StringIO(r.text)):
             by_number[row["employee_number"]].code = row["access_code"]
-        start, page = 0, None
-        while page is None or start < page["total"]:
+        start: int | None = 0
+        while start is not None:
             page = api.call(
-                "GET", api.url("/roll/voters"), chair, params={"offset": start, "limit": 1000}
+                "GET", api.url("/roll/voters"), chair, params={"start": start, "limit": 1000}
             )
             for v in page["items"]:
                 p = by_number[v["employee_number"]]
                 p.voter_id = v["id"]
-            start += len(page["items"])
+            start = page["next"]
 
     # 3. Nomination campaign: colleagues nominate, the committee approaches, nominees answer.
     nominees = [p for ps in plan.lists.values() for p in ps] + plan.declines

@@ -57,7 +57,7 @@ def serve(
     mismatch = origin_mismatch(settings.public_base_url, host, port)
     if mismatch:
         # The base URL is the issuer of every token, every link, and the permanent origin of
-        # each new election's log (in every checkpoint and receipt): PROTOCOL.md "Keys".
+        # each new election's log (in every checkpoint and receipt): docs/protocol.md "Keys".
         console.print(
             f"[yellow]warning[/]: {mismatch}. Every link and the log origin of each new "
             "election name the public base URL, permanently. Right behind a reverse proxy that "

@@ -1,7 +1,7 @@
 """`stembus verify RECORD_OR_URL` and `stembus verify-receipt` — the independent verifier.
 
 `verify` downloads the record (streamed to a temporary file when given a URL) and runs every
-check of PROTOCOL.md "What a verifier checks" (rules.record.verify_record) with a progress bar;
+check of docs/protocol.md "What a verifier checks" (rules.record.verify_record) with a progress bar;
 the exit status is 0 only if every check passed. `verify-receipt` checks a cast receipt: against
 a record file (the receipt's ballot is in the final log), or against the server (the receipt's
 checkpoint is consistent with the latest one, RFC 9162 consistency proof). It takes a ballot
@@ -160,7 +160,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(help=_WORKERS_HELP, callback=_check_workers, show_default=False),
         ] = None,
     ) -> None:
-        """Verify a whole election record: every check of PROTOCOL.md, non-zero exit on failure.
+        """Verify a whole election record: every check of docs/protocol.md, non-zero exit on
+        failure.
 
         Use --workers 1 on a shared machine or in CI (default: one worker process per CPU).
         """
@@ -265,7 +266,7 @@ def register(app: typer.Typer) -> None:
 def _verify_promise(
     text: str, url: str | None, record: Path | None, log_key: str | None, workers: int | None
 ) -> None:
-    """`verify-receipt` given a ballot promise (PROTOCOL.md "What a verifier checks" 6)."""
+    """`verify-receipt` given a ballot promise (docs/protocol.md "What a verifier checks" 6)."""
     from crypto import note
 
     if record is not None:

@@ -8,11 +8,11 @@ The credential (secret) and every receipt are saved to a file (default
 `stembus-<election>-credential.json`, mode 0600); with that file present, `stembus vote` re-votes
 with the saved credential instead of asking for a new one, which the server would refuse anyway.
 The credential request is saved there too before it is sent, so a run whose answer was lost
-resumes on the next run with the same request (PROTOCOL.md: same blinded_msg, same blind_sig).
+resumes on the next run with the same request (docs/protocol.md: same blinded_msg, same blind_sig).
 The choices are checked against the published questions or lists before anything is sent.
 
-A cast is answered with a ballot promise (PROTOCOL.md "Casting" step 4): the ballot waits in its
-kiesgroep's pool and is published with at least `batch_size` others, in an order that says
+A cast is answered with a ballot promise (docs/protocol.md "Casting" step 4): the ballot waits in
+its kiesgroep's pool and is published with at least `batch_size` others, in an order that says
 nothing about who cast it when; `stembus vote --check` later fetches and verifies the receipt of
 every ballot that is in the log by then (all of them once voting has closed). The signed ballot
 is saved in the file before it is sent, so a run whose answer was lost sends the very same ballot

@@ -1,6 +1,6 @@
 """RSA blind signatures, RFC 9474 (RSABSSA), all four SHA-384 variants.
 
-Stembus issues anonymous ballot credentials with RSABSSA-SHA384-PSS-Randomized (PROTOCOL.md,
+Stembus issues anonymous ballot credentials with RSABSSA-SHA384-PSS-Randomized (docs/protocol.md,
 "Issuance"); the other three variants are implemented so that every RFC 9474 test vector can be
 checked.
 
@@ -135,7 +135,7 @@ VARIANTS: dict[str, Variant] = {
         RSABSSA_SHA384_PSSZERO_DETERMINISTIC,
     )
 }
-DEFAULT_VARIANT = RSABSSA_SHA384_PSS_RANDOMIZED  # the protocol's choice (PROTOCOL.md)
+DEFAULT_VARIANT = RSABSSA_SHA384_PSS_RANDOMIZED  # the protocol's choice (docs/protocol.md)
 
 
 class BlindingResult(NamedTuple):
@@ -517,7 +517,7 @@ def blind_sign(private_key: rsa.RSAPrivateKey | BlindSigner, blinded_msg: bytes)
 
 
 def generate_private_key(bits: int = 2048) -> rsa.RSAPrivateKey:
-    """A fresh issuer key: ``bits``-bit modulus, e = 65537 (PROTOCOL.md: 2048-bit)."""
+    """A fresh issuer key: ``bits``-bit modulus, e = 65537 (docs/protocol.md: 2048-bit)."""
     if bits < 2048:
         raise InvalidInputError("RSA keys below 2048 bits are not allowed")
     return rsa.generate_private_key(public_exponent=65537, key_size=bits)

@@ -1,7 +1,7 @@
 """Canonical bytes and strict base64 encodings shared by every Stembus primitive.
 
 * :func:`canonical_json` — RFC 8785 JSON Canonicalization Scheme (JCS), via the ``rfc8785``
-  package. Every hashed or signed JSON object in the protocol goes through it (PROTOCOL.md,
+  package. Every hashed or signed JSON object in the protocol goes through it (docs/protocol.md,
   "canonical bytes").
 * :func:`b64e` / :func:`b64d` — RFC 4648 §4 standard base64 *with* padding. Decoding is strict:
   it rejects characters outside the alphabet, missing or extra padding, whitespace, and

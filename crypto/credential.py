@@ -1,6 +1,6 @@
 """Voter credential keys and signed log entries (Ed25519, RFC 8032; RFC 8785).
 
-PROTOCOL.md, "Issuance" step 1–2 and "Casting" step 3:
+docs/protocol.md, "Issuance" step 1–2 and "Casting" step 3:
 
 * Credential keys are Ed25519 (RFC 8032 §5.1) key pairs made by the voter's client; the public
   key is its raw 32-byte encoding (RFC 8032 §5.1.2).

@@ -24,7 +24,7 @@ Specifications (c2sp.org, repository C2SP/C2SP), implemented byte-exactly:
   in ASCII decimal without leading zeros, base64 root hash (RFC 6962 / RFC 9162
   Merkle tree, 32 bytes), then optional non-empty extension lines. Section
   "Signatures": the log's key name should equal the origin; Stembus's log key name
-  *is* the origin (PROTOCOL.md), and :func:`open_checkpoint` requires that.
+  *is* the origin (docs/protocol.md), and :func:`open_checkpoint` requires that.
 
 * **tlog-proof@v1** (``tlog-proof.md``, "Format")::
 
@@ -469,7 +469,7 @@ class Checkpoint:
 
 
 def sign_checkpoint(checkpoint: Checkpoint, signer: Signer, *cosigners: Signer) -> str:
-    """Sign a checkpoint with the log key, whose name must be the origin (PROTOCOL.md)."""
+    """Sign a checkpoint with the log key, whose name must be the origin (docs/protocol.md)."""
     if signer.name != checkpoint.origin:
         raise NoteError("the log key name must equal the checkpoint origin")
     return sign_note(checkpoint.to_text(), [signer, *cosigners])
@@ -592,7 +592,7 @@ def verify_tlog_proof(
 
 
 # --------------------------------------------------------------------------------------------
-# Ballot promises (Stembus, PROTOCOL.md "Casting" step 4; docs/client-protocol.md)
+# Ballot promises (Stembus, docs/protocol.md "Casting" step 4; docs/client-protocol.md)
 # --------------------------------------------------------------------------------------------
 
 PROMISE_HEADER = "stembus/ballot-promise/v1"

@@ -1,6 +1,6 @@
 """Ballot sealing: fixed-size padding and HPKE (RFC 9180) to the election's sealing key.
 
-PROTOCOL.md, "Casting" steps 1–2:
+docs/protocol.md, "Casting" steps 1–2:
 
 * :func:`pad` / :func:`unpad` — the RFC 8785 ballot plaintext is padded with one ``0x80`` byte and
   then ``0x00`` bytes to the election's ``ballot_size`` (the ISO/IEC 7816-4 scheme), so every
@@ -96,7 +96,7 @@ def unpad(padded: bytes, size: int | None = None) -> bytes:
 
 
 def encode_ballot(ballot: dict[str, Any], size: int) -> bytes:
-    """Ballot plaintext (PROTOCOL.md "Casting" step 1): RFC 8785 JSON, padded to ``size``."""
+    """Ballot plaintext (docs/protocol.md "Casting" step 1): RFC 8785 JSON, padded to ``size``."""
     return pad(canonical_json(ballot), size)
 
 

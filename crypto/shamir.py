@@ -1,6 +1,6 @@
 """Shamir k-of-n secret sharing of the 32-byte sealing key over GF(2^521 − 1).
 
-PROTOCOL.md, "Keys of an election" and "Tally": the X25519 sealing private key exists only as
+docs/protocol.md, "Keys of an election" and "Tally": the X25519 sealing private key exists only as
 k-of-n trustee shares until the tally.
 
 * Scheme: Shamir, "How to share a secret" (CACM 22(11), 1979). The secret (a 32-byte string read

@@ -3,7 +3,7 @@
 The WOR fixes the number of seats (art. 6) and who submits candidate lists per kiesgroep (art. 9);
 how seats are allocated and who is elected is left to the works council's own election regulation
 (verkiezingsreglement; art. 10 leaves candidacy and the result to it). So every rule below is the
-regulation's, as DOMAIN.md "Seat allocation in the list system" and "Candidates elected within a
+regulation's, as docs/rules.md "Seat allocation in the list system" and "Candidates elected within a
 list" set them, with the committee's settings.
 
 Like kiesraad/abacus, the arithmetic is exact (``fractions.Fraction``) and the result is an
@@ -11,7 +11,7 @@ explanation: the quota (kiesdeler), the full seats and remainders, and one step 
 with the standings it was decided on, the options it was chosen between and why. The committee
 shows this to employees and the verifier recomputes it byte for byte.
 
-Interpretations where DOMAIN.md is silent (kept stable, part of the v1 contract):
+Interpretations where docs/rules.md is silent (kept stable, part of the v1 contract):
 
 * A list with no votes never receives a seat, not even one that an exhausted list gives back;
   a seat no list with votes can take stays vacant (docs/rules.md "Zero votes"). Example: A 10
@@ -198,7 +198,7 @@ def apportion_seats(
     blank: int = 0,
     invalid: int = 0,
 ) -> Apportionment:
-    """Allocate ``seats`` among the lists of one kiesgroep (the election regulation; DOMAIN.md
+    """Allocate ``seats`` among the lists of one kiesgroep (the election regulation; docs/rules.md
     "Seat allocation in the list system").
 
     ``votes`` maps list id → votes, in ballot order (ties without lot and all listings follow
@@ -287,7 +287,7 @@ def apportion_seats(
             for lid in lists
         ]
 
-    # Lijstuitputting at the full seats (the election regulation; DOMAIN.md "list exhaustion").
+    # Lijstuitputting at the full seats (the election regulation; docs/rules.md "list exhaustion").
     for lid in lists:
         if full[lid] > cands[lid]:
             back = full[lid] - cands[lid]
@@ -368,7 +368,7 @@ def apportion_seats(
 
     ha_base = lists
     if method == "largest_remainder":
-        # The election regulation (DOMAIN.md): largest remainders, at most one residual seat
+        # The election regulation (docs/rules.md): largest remainders, at most one residual seat
         # per list, only for lists that reached threshold·quota.
         had_lr_seat: set[str] = set()
         while left > 0:
@@ -486,7 +486,7 @@ def elect_candidates(
     quota: Fraction | None,
     preference_threshold: Fraction = Fraction(1, 2),
 ) -> CandidateElection:
-    """Which candidates of one list take its seats (the election regulation; DOMAIN.md
+    """Which candidates of one list take its seats (the election regulation; docs/rules.md
     "Candidates elected within a list").
 
     ``list_candidates`` is ``(candidate id, votes)`` in list order. Candidates with
@@ -534,7 +534,7 @@ def elect_candidates(
 def elect_person_system(
     candidate_votes: dict[str, int], seats: int, lot: Lot | None = None
 ) -> CandidateElection:
-    """Person system (personenstelsel; the election regulation, DOMAIN.md "Voting systems").
+    """Person system (personenstelsel; the election regulation, docs/rules.md "Voting systems").
 
     The candidates with the most votes are elected; equal votes straddling the last seat are
     ordered by lot. Successors are the unelected candidates in order of votes; equal votes among

@@ -1,5 +1,5 @@
 """The ballot content contract: published ballot definitions, validation of a decrypted
-ballot plaintext, and the fixed padded ballot size (PROTOCOL.md "Casting").
+ballot plaintext, and the fixed padded ballot size (docs/protocol.md "Casting").
 
 A works council group definition (from the public log)::
 
@@ -256,7 +256,7 @@ def largest_ballot(definition: Any, election_id: str) -> dict[str, Any]:
 
 
 def max_ballot_size(definition: Any, election_id: str) -> int:
-    """The fixed padded plaintext size of an election (PROTOCOL.md "Casting" step 1).
+    """The fixed padded plaintext size of an election (docs/protocol.md "Casting" step 1).
 
     ``definition`` is one group definition, a consultation definition, a list of group
     definitions or ``{"groups": [...]}``. The size is the RFC 8785 length of the largest valid

@@ -1,4 +1,4 @@
-"""Counting of one kiesgroep or one consultation (PROTOCOL.md "Tally"; DOMAIN.md).
+"""Counting of one kiesgroep or one consultation (docs/protocol.md "Tally"; docs/rules.md).
 
 Input is the validated final ballots as ``(valid, reason, selections)`` triples (from
 :func:`rules.ballot.validate_ballot`); output is a result whose :meth:`to_dict` is plain JSON —
@@ -30,7 +30,7 @@ BallotRecord = tuple[bool, str | None, Any]
 
 def vote_required(seats: int, candidates: int) -> bool:
     """A vote is held only when there are more candidates than seats: otherwise every candidate
-    is elected without a vote (WOR practice, the election regulation; DOMAIN.md "Candidate
+    is elected without a vote (WOR practice, the election regulation; docs/rules.md "Candidate
     lists")."""
     return candidates > seats
 
@@ -138,7 +138,7 @@ def count_works_council_group(
     preference_threshold: Fraction | str | int = Fraction(1, 2),
     lot: Lot | None = None,
 ) -> GroupResult:
-    """Count one kiesgroep and decide its seats and elected candidates (DOMAIN.md).
+    """Count one kiesgroep and decide its seats and elected candidates (docs/rules.md).
 
     List system: votes per candidate and per list, :func:`apportion_seats`, then
     :func:`elect_candidates` per list. Person system: :func:`elect_person_system`. A group
@@ -191,7 +191,7 @@ def count_works_council_group(
     }
 
     if not d.vote_held:
-        # DOMAIN.md "Candidate lists": no vote; all candidates elected, remaining seats vacant.
+        # docs/rules.md "Candidate lists": no vote; all candidates elected, remaining seats vacant.
         if vote_required(d.seats, n_candidates):
             raise ValueError(f"group {d.group}: more candidates than seats, a vote is required")
         if total:
@@ -343,7 +343,7 @@ class ConsultationResult:
 
 
 def count_consultation(questions: Any, ballots: Iterable[BallotRecord]) -> ConsultationResult:
-    """Counts and shares per question of a consultation (DOMAIN.md "Consultations").
+    """Counts and shares per question of a consultation (docs/rules.md "Consultations").
 
     ``questions`` is a consultation definition or a list of question definitions. The share of
     an option is its count divided by the valid ballots that answered the question (blank for

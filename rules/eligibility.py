@@ -1,4 +1,4 @@
-"""Who may vote and who may stand (WOR art. 6(2)-(3) as amended 1 January 2022; DOMAIN.md).
+"""Who may vote and who may stand (WOR art. 6(2)-(3) as amended 1 January 2022; docs/rules.md).
 
 Employees who have worked in the company for at least ``min_months_to_vote`` /
 ``min_months_to_stand`` months (both default 3), counted up to the first voting day, may vote /
@@ -6,7 +6,7 @@ stand.
 
 Agency workers (uitzendkrachten) count as "working in the company" only after they have worked
 there for ``agency_months`` months (default 15, WOR art. 1(3)(b)); from that moment the ordinary
-3-month rule starts. Interpretation used here, and the reason DOMAIN.md says "effectively 18
+3-month rule starts. Interpretation used here, and the reason docs/rules.md says "effectively 18
 months": an agency worker needs ``agency_months + min_months_to_vote`` whole months (and
 ``agency_months + min_months_to_stand`` to stand), counted from their first day in the company.
 
@@ -82,7 +82,7 @@ def eligibility(
 ) -> Eligibility:
     """Decide whether a person may vote and stand, counted up to ``reference_date``.
 
-    ``reference_date`` is the first voting day (DOMAIN.md). For agency workers see the module
+    ``reference_date`` is the first voting day (docs/rules.md). For agency workers see the module
     docstring: the required months are ``agency_months`` plus the ordinary minimum.
     """
     for name, value in (
@@ -128,7 +128,7 @@ def apply_override(
     may_vote: bool | None = None,
     may_stand: bool | None = None,
 ) -> Eligibility:
-    """The committee's per-person override (DOMAIN.md), kept with its reason.
+    """The committee's per-person override (docs/rules.md), kept with its reason.
 
     ``None`` leaves that right as computed. An override without a reason is refused.
     """

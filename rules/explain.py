@@ -249,7 +249,7 @@ def step_text(step: dict[str, Any], lang: Lang, seats: int, name: Namer = _same)
 
 
 def no_vote_text(group: dict[str, Any], lang: Lang) -> str:
-    """A kiesgroep without a vote: its candidates are elected without a vote (DOMAIN.md)."""
+    """A kiesgroep without a vote: its candidates are elected without a vote (docs/rules.md)."""
     n = len(group["elected"])
     vacant = group["vacant_seats"]
     cands, seats = candidates_word(n, lang), seats_word(group["seats"], lang)
@@ -338,7 +338,7 @@ def group_note_texts(group: dict[str, Any], lang: Lang) -> list[str]:
 
 
 def lot_seed_text(lot_checkpoint: dict[str, Any] | None, lang: Lang) -> str:
-    """How the lot is seeded and how anyone re-checks it (PROTOCOL.md "Tally", rules.lot)."""
+    """How the lot is seeded and how anyone re-checks it (docs/protocol.md "Tally", rules.lot)."""
     if not lot_checkpoint:
         return (
             "No lot was needed: no vote was held."

@@ -1,4 +1,4 @@
-"""Publication in shuffled batches (PROTOCOL.md v1.1, "Publication in shuffled batches").
+"""Publication in shuffled batches (docs/protocol.md v1.1, "Publication in shuffled batches").
 
 Accepted `issuance` and `ballot` entries wait in their kiesgroep's pool. A flush appends all of
 the group's pooled issuances, then all but B of its pooled ballots (B = the election setting
@@ -92,7 +92,7 @@ class _Run:
 
 @dataclass
 class FlushChecker:
-    """Check 2's flush rules over the entries of a record, in order (PROTOCOL.md "What a
+    """Check 2's flush rules over the entries of a record, in order (docs/protocol.md "What a
     verifier checks" 2): issuance and ballot entries come only in flushes, a flush being a run
     of such entries that a checkpoint of exactly its end closes; within a flush, one kiesgroep,
     its issuances before its ballots, each run strictly ascending by leaf hash; and every ballot

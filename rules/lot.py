@@ -1,4 +1,4 @@
-"""The verifiable lot (PROTOCOL.md "Tally"): ties are decided by a deterministic generator that
+"""The verifiable lot (docs/protocol.md "Tally"): ties are decided by a deterministic generator that
 anyone can rerun from the public log.
 
 Byte layout (v1), the contract a verifier reimplements:

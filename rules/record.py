@@ -1,4 +1,5 @@
-"""The election record file and the independent verifier (PROTOCOL.md "What a verifier checks").
+"""The election record file and the independent verifier (docs/protocol.md "What a verifier
+checks").
 
 Record format ``stembus-record/v1``: JSON Lines (UTF-8, one ``\\n`` after every line), where every
 line is itself RFC 8785 canonical JSON, so any changed byte either breaks the JSON, breaks the
@@ -118,7 +119,7 @@ BALLOT_FIELDS = frozenset(
         "signature",
     }
 )
-# Check ids, with the PROTOCOL.md item they belong to.
+# Check ids, with the docs/protocol.md item they belong to.
 CHECKS: dict[str, str] = {
     "format": "record file format",
     "checkpoint-signature": "1. checkpoint signatures",

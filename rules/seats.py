@@ -1,4 +1,4 @@
-"""Number of works council seats derived from headcount (WOR art. 6(1), DOMAIN.md "Seats")."""
+"""Number of works council seats derived from headcount (WOR art. 6(1), docs/rules.md "Seats")."""
 
 from __future__ import annotations
 

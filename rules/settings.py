@@ -2,8 +2,8 @@
 
 The WOR (Wet op de ondernemingsraden) sets the frame and each council's election regulation
 (verkiezingsreglement) fills in the details, so each such detail is a setting with the default
-of DOMAIN.md. The committee's choices are published in the `election_created` / `settings_updated`
-log entries, so a verifier recomputes the result under exactly these rules.
+of docs/rules.md. The committee's choices are published in the `election_created` /
+`settings_updated` log entries, so a verifier recomputes the result under exactly these rules.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ Slug = Annotated[str, Field(pattern=SLUG, description="lower-case id: a-z, 0-9, 
 
 
 def parse_fraction(value: str | int) -> Fraction:
-    """Parse "3/4" or "1" into an exact fraction (never a float: DOMAIN.md)."""
+    """Parse "3/4" or "1" into an exact fraction (never a float: docs/rules.md)."""
     if isinstance(value, bool):
         raise ValueError("expected a fraction such as '3/4'")
     if isinstance(value, int):
@@ -53,7 +53,7 @@ class StrictModel(BaseModel):
 
 class Kiesgroep(StrictModel):
     """A group of the electorate electing its own seats (WOR art. 9; the election regulation,
-    DOMAIN.md "Candidate lists")."""
+    docs/rules.md "Candidate lists")."""
 
     id: Slug
     name: str = Field(min_length=1, max_length=100)
@@ -122,7 +122,7 @@ class Question(StrictModel):
 
 
 class ElectionSettings(StrictModel):
-    """All rules of one election. Defaults follow DOMAIN.md; the committee confirms them."""
+    """All rules of one election. Defaults follow docs/rules.md; the committee confirms them."""
 
     kind: Literal["works_council", "consultation"] = "works_council"
     seats: int | None = Field(
@@ -149,7 +149,7 @@ class ElectionSettings(StrictModel):
         default=20,
         ge=5,
         le=1000,
-        description="B of PROTOCOL.md 'Publication in shuffled batches': a kiesgroep's pooled "
+        description="B of docs/protocol.md 'Publication in shuffled batches': a kiesgroep's pooled "
         "issuance and ballot entries are appended once it holds 2·B ballots, all but B of them, "
         "in runs sorted by leaf hash; so every run of ballots in the log holds at least B",
     )
@@ -204,7 +204,7 @@ class ElectionSettings(StrictModel):
         return next((g for g in self.kiesgroepen if g.id == group_id), None)
 
     def votes_for(self, group: Kiesgroep) -> int:
-        """Votes per voter in the person system: default the group's seats (DOMAIN.md)."""
+        """Votes per voter in the person system: default the group's seats (docs/rules.md)."""
         if self.voting_system == "list":
             return 1
         return self.votes_per_voter or group.seats or 1

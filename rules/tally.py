@@ -1,6 +1,6 @@
-"""The tally (PROTOCOL.md "Tally"): from the public log and the reconstructed sealing key to the
-``result`` entry. Pure: no database, no web framework; the server (api.tally) and the independent
-verifier (rules.record) run exactly this code, so their result bytes agree.
+"""The tally (docs/protocol.md "Tally"): from the public log and the reconstructed sealing key to
+the ``result`` entry. Pure: no database, no web framework; the server (api.tally) and the
+independent verifier (rules.record) run exactly this code, so their result bytes agree.
 
 Two streaming passes, so memory stays bounded by the number of credentials, never by the
 ciphertexts (a 100,000-ballot election is never held in memory):
@@ -8,7 +8,7 @@ ciphertexts (a 100,000-ballot election is never held in memory):
 1. :class:`ElectionLog` reads every entry in log order and keeps only the context the tally needs
    (settings, published lists or questions, keys, phase indices, roll counts, issuance counts)
    and, per credential, the index and ``seq`` of its latest ballot. The highest ``seq`` counts
-   (PROTOCOL.md "Casting" step 4); in a valid log ``seq`` strictly increases per credential, so
+   (docs/protocol.md "Casting" step 4); in a valid log ``seq`` strictly increases per credential, so
    that is also the credential's last ballot in log order.
 2. :func:`compute_result` reads the ballot entries again, opens only the final ballot of each
    credential (HPKE with the reconstructed key, :mod:`crypto.sealing`), unpads and validates it
@@ -18,7 +18,7 @@ ciphertexts (a 100,000-ballot election is never held in memory):
    does it is a parameter (:data:`OpenBallots`): the server opens in-process, the verifier may
    use worker processes; the counting only ever sees the results in log order.
 
-The lot (PROTOCOL.md "Tally"; :mod:`rules.lot`) is seeded with the root hash of the **lot
+The lot (docs/protocol.md "Tally"; :mod:`rules.lot`) is seeded with the root hash of the **lot
 checkpoint**: the first signed checkpoint (lowest tree size) whose size is greater than the index
 of the ``phase_changed`` entry with ``to: "closed"`` — i.e. the first checkpoint that contains the
 voting-closed entry. One :class:`rules.lot.Lot` serves the whole election and the kiesgroepen are
@@ -199,7 +199,7 @@ class ElectionLog:
 
     @property
     def uncontested(self) -> bool:
-        """A works council election whose published kiesgroepen all hold no vote (DOMAIN.md
+        """A works council election whose published kiesgroepen all hold no vote (docs/rules.md
         "Candidate lists"): its result needs no keys, ballots or lot (docs/rules.md)."""
         return (
             self.kind == "works_council"
@@ -223,7 +223,7 @@ def open_ballot_entry(
     """Decrypt, unpad and validate one ballot entry → ``(valid, reason, selections)``.
 
     Failures are reasons, not exceptions: a ballot that does not open or holds malformed
-    plaintext is counted as invalid with that reason (PROTOCOL.md "Tally").
+    plaintext is counted as invalid with that reason (docs/protocol.md "Tally").
     """
     group = str(entry.get("group"))
     try:

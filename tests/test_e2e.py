@@ -22,6 +22,7 @@ from cli.ceremony import make_ceremony, read_share, submit_share, upload_public_
 from cli.client import StembusClient, StembusError
 from cli.main import app as cli_app
 from rules.record import Receipt, verify_receipt, verify_record
+from tests.api.contract_types import assert_record_is_typed
 from tests.conftest import bearer
 
 API = "/api/v1"
@@ -356,6 +357,19 @@ def test_the_whole_election_end_to_end(tallied) -> None:
         }
     ]
     assert f.results["names"]["candidates"][f.cand["W01"]] == "Anna de Vries"
+
+
+def test_every_entry_of_the_record_matches_the_typed_contract(tallied) -> None:
+    seen = assert_record_is_typed(tallied.record)
+    assert {
+        "election_created",
+        "roll_frozen",
+        "lists_published",
+        "keys",
+        "issuance",
+        "ballot",
+    } <= set(seen)
+    assert seen["decryption_key"] == 1 and seen["result"] == 1
 
 
 def test_the_downloaded_record_verifies_and_tampering_fails(tallied) -> None:

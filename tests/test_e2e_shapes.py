@@ -22,6 +22,7 @@ from cli.ceremony import make_ceremony, read_share, submit_share, upload_public_
 from cli.client import StembusClient
 from cli.main import app as cli_app
 from rules.record import verify_record
+from tests.api.contract_types import assert_record_is_typed
 from tests.conftest import bearer
 
 API = "/api/v1"
@@ -178,6 +179,7 @@ class Shape:
         got = self.c.get(self.url("/record"))
         assert got.status_code == 200
         record.write_bytes(got.content)
+        assert assert_record_is_typed(got.content)["result"] == 1
         key = self.ok(self.c.get(self.url("/log/key")))["verifier_key"]
         r = runner.invoke(cli_app, ["verify", str(record), "--log-key", key, "--workers", "1"])
         assert r.exit_code == 0, r.output

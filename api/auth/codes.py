@@ -50,7 +50,7 @@ def client_hash(settings: Settings, client: str) -> bytes:
 
 
 def pseudonym(settings: Settings, election_id: str, voter_id: int) -> str:
-    """The voter's pseudonym in the public log (PROTOCOL.md, issuance): a keyed hash, so nobody
+    """The voter's pseudonym in the public log (docs/protocol.md, issuance): a keyed hash, so nobody
     without the deployment secret can link it to a voter, while the voter can look it up."""
     msg = f"{election_id}\n{voter_id}".encode()
     return hmac.new(derive_key(settings, "pseudonym"), msg, hashlib.sha256).hexdigest()[:32]

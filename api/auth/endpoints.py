@@ -41,7 +41,7 @@ class TokenOut(BaseModel):
     group: str | None = Field(
         default=None,
         description="a voter's kiesgroep: the group whose issuer key to blind the credential "
-        "for (PROTOCOL.md Issuance); null for other roles",
+        "for (docs/protocol.md Issuance); null for other roles",
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
+from api.created import created, set_location
 from api.deps import CommitteeDep, OperatorDep, SessionDep
 from api.elections import service
 from api.elections.schemas import (
@@ -24,11 +25,18 @@ router = APIRouter(prefix="/elections", tags=["elections"])
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ElectionOut,
-    responses=problem_responses(*AUTH),
+    responses={
+        **created("the election, in `draft`; `Location` is its URL"),
+        **problem_responses(*AUTH),
+    },
     summary="Create an election (operator)",
 )
-def create_election(body: ElectionCreate, session: SessionDep, op: OperatorDep) -> ElectionOut:
-    return service.to_out(service.create_election(session, body, op))
+def create_election(
+    body: ElectionCreate, session: SessionDep, op: OperatorDep, response: Response
+) -> ElectionOut:
+    out = service.to_out(service.create_election(session, body, op))
+    set_location(response, f"/api/v1/elections/{out.id}")
+    return out
 
 
 @router.get(

@@ -47,7 +47,7 @@ def new_election_id() -> str:
 
 
 def actor(principal: Principal) -> str:
-    """Committee actions name the acting role in the log, never a person (PROTOCOL.md)."""
+    """Committee actions name the acting role in the log, never a person (docs/protocol.md)."""
     for role in ("operator", "committee", "trustee"):
         if principal.has(role):
             return role

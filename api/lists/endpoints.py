@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from api.auth.tokens import Principal
 from api.bounds import RowId
+from api.created import created, set_location
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep, require
 from api.elections.service import ELECTION_ENDED, get_election, refuse_ended
 from api.lists import publication, service
@@ -48,7 +49,13 @@ def _submitter(s: Submitter, code: str | None = None) -> SubmitterOut:
     "/submitters",
     status_code=status.HTTP_201_CREATED,
     response_model=SubmitterWithCode,
-    responses=problem_responses(*AUTH, NOT_FOUND),
+    responses={
+        **created(
+            "the account with its access code (shown once); `Location` is the list of "
+            "submitters it appears in (an account has no URL of its own)"
+        ),
+        **problem_responses(*AUTH, NOT_FOUND),
+    },
     summary="Register a union representative account (committee); returns its access code",
 )
 def add_submitter(
@@ -57,11 +64,13 @@ def add_submitter(
     session: SessionDep,
     settings: SettingsDep,
     who: CommitteeDep,
+    response: Response,
 ) -> SubmitterOut:
     election = get_election(session, election_id)
     s, code = service.add_submitter(
         session, settings, election, body.union, body.name, str(body.email) if body.email else None
     )
+    set_location(response, f"/api/v1/elections/{election_id}/submitters")
     return _submitter(s, code)
 
 
@@ -138,22 +147,29 @@ LIST_ERRORS = (service.SUBMISSION_CLOSED, service.LIST_STATE, NOT_ON_ROLL)
     "/lists",
     status_code=status.HTTP_201_CREATED,
     response_model=ListOut,
-    responses=problem_responses(
-        *AUTH,
-        NOT_FOUND,
-        NOT_ON_ROLL,
-        service.SUBMISSION_CLOSED,
-        service.LIST_EXISTS,
-        service.FREE_LIST_REFUSED,
-    ),
+    responses={
+        **created("the new list, without candidates; `Location` is its URL"),
+        **problem_responses(
+            *AUTH,
+            NOT_FOUND,
+            NOT_ON_ROLL,
+            service.SUBMISSION_CLOSED,
+            service.LIST_EXISTS,
+            service.FREE_LIST_REFUSED,
+        ),
+    },
     summary="Start a list for a kiesgroep: a union account (union list) or a voter (free list)",
 )
-def create_list(election_id: str, body: ListIn, session: SessionDep, who: OwnerDep) -> ListOut:
+def create_list(
+    election_id: str, body: ListIn, session: SessionDep, who: OwnerDep, response: Response
+) -> ListOut:
     election = get_election(session, election_id, for_update=True)
     lst = service.create_list(
         session, election, who, body.kiesgroep, body.name, body.not_union_member
     )
-    return _list_out(session, lst)
+    out = _list_out(session, lst)
+    set_location(response, f"/api/v1/elections/{election_id}/lists/{out.id}")
+    return out
 
 
 @router.get(

@@ -6,14 +6,14 @@ Entering `lists_published` appends, exactly as docs/log-entries.md says:
   group holds the accepted lists (in order of submission) with their consenting candidates in
   list order, renumbered from 1. List ids are "l1", "l2", … and candidate ids "c1", "c2", … in
   that order, unique in the election. A group with no more candidates than seats gets
-  `vote_held: false`: all its candidates are elected without a vote (DOMAIN.md, E7).
+  `vote_held: false`: all its candidates are elected without a vote (docs/rules.md, E7).
 * person system: per group one list (kind "person", name "Kandidaten <group name>") holding all
   consenting candidates of that group's accepted lists, ordered alphabetically (the name as on
   the roll, case-insensitive) or, when the committee chose "lot", by the verifiable lot of
   rules/lot.py: starting from the alphabetical order, one `shuffle` per group in settings order.
   Seed root (our choice, so anyone can redo it from the log): SHA-256 over the concatenated
   32-byte leaf hashes of every log entry before the `lists_published` entry (index 0 … i-1).
-  The tally's lot (PROTOCOL.md) is seeded separately, from the checkpoint of `voting closed`.
+  The tally's lot (docs/protocol.md) is seeded separately, from the checkpoint of `voting closed`.
 * consultation: `questions_published` with the settings' questions.
 """
 

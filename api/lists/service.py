@@ -1,4 +1,4 @@
-"""The rules of candidate lists (WOR art. 9; DOMAIN.md "Candidate lists").
+"""The rules of candidate lists (WOR art. 9; docs/rules.md "Candidate lists").
 
 * Union lists are submitted by a union representative account that the committee registers
   (holder kind "submitter"); free lists by a voter entitled to vote who declares not to be a
@@ -36,7 +36,7 @@ SUBMISSION_CLOSED = problem_type(
     "The submission window is closed",
     "Lists are created, changed and submitted only in the candidacy phase, within its "
     "scheduled window when one is set — one equal window for all lists (case law on WOR "
-    "art. 9; DOMAIN.md 'Candidate lists').",
+    "art. 9; docs/rules.md 'Candidate lists').",
 )
 LIST_STATE = problem_type(
     "list-wrong-state",

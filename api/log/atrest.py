@@ -1,4 +1,4 @@
-"""Server private keys encrypted at rest (PROTOCOL.md "Keys of an election").
+"""Server private keys encrypted at rest (docs/protocol.md "Keys of an election").
 
 AES-256-GCM under a key derived from the deployment secret for this one purpose
 (``derive_key(settings, "keys-at-rest")``). The associated data names what the blob is (e.g.

@@ -1,5 +1,5 @@
 """The public log: anyone can read an election's entries, checkpoints and proofs (no
-authentication), so anyone can follow the log and detect a rewrite (PROTOCOL.md)."""
+authentication), so anyone can follow the log and detect a rewrite (docs/protocol.md)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 
 from api.bounds import MAX_INT
+from api.contract import LOG_ENTRY_REF
 from api.deps import SessionDep
 from api.elections.service import get_election
 from api.log import receipts, service, tree
@@ -48,7 +49,9 @@ UNKNOWN_ENTRY = problem_type(
 class EntryOut(BaseModel):
     index: int
     leaf_hash: str = Field(description="hex SHA-256(0x00 ‖ canonical entry bytes)")
-    entry: dict[str, Any] = Field(description="the entry; its RFC 8785 encoding is the leaf")
+    entry: Annotated[dict[str, Any], WithJsonSchema(LOG_ENTRY_REF)] = Field(
+        description="the entry; its RFC 8785 encoding is the leaf"
+    )
 
 
 class EntryPage(BaseModel):

@@ -15,7 +15,7 @@ transaction (leader/follower group commit, no background thread):
 2. ``SELECT status ... FOR UPDATE``: the election's lock, and a close that committed meanwhile
    refuses every queued item (the rollback drops their rows; no entry lands after ``voting
    closed``);
-3. one INSERT of all accepted entries into their kiesgroep's pool (api.log.pool, PROTOCOL.md
+3. one INSERT of all accepted entries into their kiesgroep's pool (api.log.pool, docs/protocol.md
    "Publication in shuffled batches"), then, for each group the batch touched, the flush if its
    pool now holds 2·``batch_size`` ballots (one append of the flushed entries, one checkpoint);
 4. each job's ``after(session, entry)`` builds its answer (a ballot promise, or the credential);
@@ -148,7 +148,7 @@ def _run_batch(
             job.result, job.error = None, None
         if isinstance(e, CommitOutcomeUnknown):
             # The COMMIT may have landed: running the jobs again would not tell either. Every
-            # job's client hears that the outcome is unknown (its retry is safe: PROTOCOL.md).
+            # job's client hears that the outcome is unknown (its retry is safe: docs/protocol.md).
             for job in batch:
                 job.error = e
         elif len(batch) == 1:

@@ -23,7 +23,7 @@ class LogEntry(SQLModel, table=True):
 
 
 class PooledEntry(SQLModel, table=True):
-    """An accepted `issuance` or `ballot` entry waiting for its kiesgroep's flush (PROTOCOL.md
+    """An accepted `issuance` or `ballot` entry waiting for its kiesgroep's flush (docs/protocol.md
     "Publication in shuffled batches"; api.log.pool). Keyed by content only: no arrival time,
     no counter, no voter. The API never serves these rows; a flush appends them to the log and
     deletes them (re-inserting the ballots it keeps back, so no surviving row carries the

@@ -1,5 +1,5 @@
-"""The pool of issuance and ballot entries, and its flushes (PROTOCOL.md "Publication in shuffled
-batches"; the rule itself is rules.flush).
+"""The pool of issuance and ballot entries, and its flushes (docs/protocol.md "Publication in
+shuffled batches"; the rule itself is rules.flush).
 
 Everything here runs holding the election's lock (api.log.group_commit for the voting paths, the
 lifecycle transition for the flush at close), so pooling, counting and flushing of one election

@@ -1,4 +1,4 @@
-"""Promises and receipts (PROTOCOL.md "Casting" steps 4 and 5, "What a verifier checks" 6).
+"""Promises and receipts (docs/protocol.md "Casting" steps 4 and 5, "What a verifier checks" 6).
 
 A cast is answered at once with a ballot promise (crypto.note.BallotPromise, signed by the log
 key). Once the entry's flush has appended it, its receipt — index and hash, the checkpoint signed
@@ -46,8 +46,8 @@ def build_receipt(session: Session, election_id: str, index: int, entry_hash: by
 
 
 def build_promise(session: Session, election_id: str, entry_hash: bytes) -> Promise:
-    """The ballot promise for an accepted entry (PROTOCOL.md "Casting" step 4): a signed note by
-    the log key naming the election's log and the entry hash, nothing else (crypto.note)."""
+    """The ballot promise for an accepted entry (docs/protocol.md "Casting" step 4): a signed note
+    by the log key naming the election's log and the entry hash, nothing else (crypto.note)."""
     signer = tree.log_signer(session, tree.settings_of_session(session), election_id)
     if signer is None:
         raise RuntimeError(f"election {election_id} has no log key")

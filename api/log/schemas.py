@@ -38,22 +38,28 @@ class ConsistencyProofOut(BaseModel):
 
 
 class Receipt(BaseModel):
-    """What a voter keeps after casting (PROTOCOL.md "Casting" step 4)."""
+    """What a voter keeps after casting (docs/protocol.md "Casting" step 4)."""
 
     election: str
     index: int = Field(description="the ballot's index in the log")
-    entry_hash: str = Field(description="hex leaf hash SHA-256(0x00 ‖ RFC 8785 entry bytes)")
+    entry_hash: str = Field(
+        description="hex leaf hash SHA-256(0x00 ‖ RFC 8785 entry bytes)",
+        json_schema_extra={"pattern": HEX32},
+    )
     checkpoint: str = Field(
         description="the signed checkpoint after the entry's flush, the first that covers it "
         "(C2SP note)"
     )
-    inclusion_proof: list[str] = Field(description="hex hashes, leaf side first")
+    inclusion_proof: list[str] = Field(
+        description="hex hashes, leaf side first",
+        json_schema_extra={"items": {"type": "string", "pattern": HEX32}},
+    )
     tlog_proof: str = Field(description="the same as a C2SP tlog-proof@v1 text")
 
 
 class Promise(BaseModel):
-    """The answer to a cast (PROTOCOL.md "Casting" step 4): the log key's signed promise that the
-    entry with this hash will be in the log no later than the close of voting."""
+    """The answer to a cast (docs/protocol.md "Casting" step 4): the log key's signed promise that
+    the entry with this hash will be in the log no later than the close of voting."""
 
     election: str
     entry_hash: str = Field(pattern=HEX32, description="hex leaf hash of the ballot entry")

@@ -36,7 +36,8 @@ FORBIDDEN_KEYS = frozenset({"email", "e_mail", "ip", "ip_address", "employee_num
 
 
 def _check_public(entry: dict[str, Any]) -> None:
-    # A guard against a careless caller: these keys never belong in the public log (PROTOCOL.md).
+    # A guard against a careless caller: these keys never belong in the public log
+    # (docs/protocol.md).
     stack: list[Any] = [entry]
     while stack:
         obj = stack.pop()

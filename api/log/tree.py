@@ -9,8 +9,8 @@ checkpoint is the one made by its own append.
 
 The log key (Ed25519) is made on the first append (`election_created`); its private half is
 stored only encrypted (api.log.atrest). Origin and key name: `<public base URL host>/elections/<id>`
-(PROTOCOL.md). The deployment settings come with the session (`session.info["settings"]`, set by
-api.deps.get_session); code that appends outside a request must put them there too.
+(docs/protocol.md). The deployment settings come with the session (`session.info["settings"]`, set
+by api.deps.get_session); code that appends outside a request must put them there too.
 """
 
 from __future__ import annotations

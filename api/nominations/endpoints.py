@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.auth.tokens import Principal
 from api.bounds import RowId
+from api.created import created, set_location
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep, require
 from api.elections.service import get_election
 from api.nominations import service
@@ -59,15 +60,21 @@ def search_colleagues(
     "/nominations",
     status_code=status.HTTP_201_CREATED,
     response_model=NominationOut,
-    responses=problem_responses(
-        *AUTH,
-        NOT_FOUND,
-        NOT_ON_ROLL,
-        service.NOMINATION_CLOSED,
-        service.NOMINATION_REFUSED,
-        service.ALREADY_NOMINATED,
-        service.QUOTA_USED,
-    ),
+    responses={
+        **created(
+            "the nomination is recorded; `Location` is your own view of your nominations "
+            "(a nomination has no URL of its own: nobody can read back who nominated whom)"
+        ),
+        **problem_responses(
+            *AUTH,
+            NOT_FOUND,
+            NOT_ON_ROLL,
+            service.NOMINATION_CLOSED,
+            service.NOMINATION_REFUSED,
+            service.ALREADY_NOMINATED,
+            service.QUOTA_USED,
+        ),
+    },
     summary="Nominate a colleague, with an optional motivation (voter)",
     description="Nobody — not the committee, not the nominee — can read back who nominated "
     "whom: the committee sees counts and motivations, the nominee only a count.",
@@ -78,10 +85,12 @@ def nominate(
     session: SessionDep,
     settings: SettingsDep,
     who: VoterDep,
+    response: Response,
 ) -> NominationOut:
     election = get_election(session, election_id, for_update=True)
     v = current_voter(session, who, election_id)
     left = service.nominate(session, settings, election, v, body.nominee_id, body.motivation)
+    set_location(response, f"/api/v1/elections/{election_id}/me/nominations")
     return NominationOut(remaining=left)
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from api.auth.codes import pseudonym
 from api.bounds import MAX_INT, RowId
+from api.created import created, set_location
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep
 from api.elections.service import ELECTION_ENDED, get_election, refuse_ended
 from api.problems import (
@@ -168,13 +169,17 @@ def list_voters(
     who: CommitteeDep,
     kiesgroep: str | None = None,
     q: Annotated[str | None, Query(max_length=100, description="name or employee number")] = None,
-    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    start: Annotated[int, Query(ge=0, le=MAX_INT, description="0-based position")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> VoterPage:
     get_election(session, election_id)
-    total, rows = service.list_voters(session, election_id, kiesgroep, q, offset, limit)
+    total, rows = service.list_voters(session, election_id, kiesgroep, q, start, limit)
+    end = start + len(rows)
     return VoterPage(
-        total=total, offset=offset, items=[VoterOut.model_validate(_voter_out(v)) for v in rows]
+        total=total,
+        start=start,
+        items=[VoterOut.model_validate(_voter_out(v)) for v in rows],
+        next=end if rows and end < total else None,
     )
 
 
@@ -318,22 +323,30 @@ def my_registration(
     "/me/objections",
     status_code=status.HTTP_201_CREATED,
     response_model=ObjectionOut,
-    responses=problem_responses(
-        *AUTH,
-        NOT_FOUND,
-        service.NOT_ON_ROLL,
-        service.ROLL_FROZEN,
-        service.ROLL_PHASE,
-        service.OPEN_OBJECTION_LIMIT,
-    ),
+    responses={
+        **created(
+            "the objection, open; `Location` is your registration, which lists your objections "
+            "and their resolution"
+        ),
+        **problem_responses(
+            *AUTH,
+            NOT_FOUND,
+            service.NOT_ON_ROLL,
+            service.ROLL_FROZEN,
+            service.ROLL_PHASE,
+            service.OPEN_OBJECTION_LIMIT,
+        ),
+    },
     summary="Object to your own registration (voter), until the roll is frozen",
 )
 def object_to_registration(
-    election_id: str, body: ObjectionIn, session: SessionDep, who: VoterDep
+    election_id: str, body: ObjectionIn, session: SessionDep, who: VoterDep, response: Response
 ) -> ObjectionOut:
     election = get_election(session, election_id)
     v = service.current_voter(session, who, election_id)
-    return _objection(service.object_to(session, election, v, body.text))
+    out = _objection(service.object_to(session, election, v, body.text))
+    set_location(response, f"/api/v1/elections/{election_id}/me/registration")
+    return out
 
 
 @router.post(

@@ -72,9 +72,13 @@ class VoterDetail(VoterOut):
 
 
 class VoterPage(BaseModel):
-    total: int
-    offset: int
+    """One page of voters (the API's one pagination style, docs/client-protocol.md "Lists and
+    pages": `start` and `limit` in, `next` out)."""
+
+    total: int = Field(description="voters that match the filters, on every page")
+    start: int = Field(description="position of the first item of this page (0-based)")
     items: list[VoterOut]
+    next: int | None = Field(description="`start` of the next page, null at the end")
 
 
 class OverrideIn(BaseModel):
@@ -134,7 +138,9 @@ class Registration(BaseModel):
     months_of_service: int
     reference_date: date
     reasons: list[str]
-    pseudonym: str = Field(description="your pseudonym in `issuance` log entries (PROTOCOL.md)")
+    pseudonym: str = Field(
+        description="your pseudonym in `issuance` log entries (docs/protocol.md)"
+    )
     roll_frozen: bool
     can_object: bool
     objections: list[ObjectionOut]

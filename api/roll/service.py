@@ -63,7 +63,7 @@ MAX_DIFF_DETAILS = 1000
 
 
 def reference_date(es: ElectionSettings) -> date:
-    """Service is counted up to the first voting day (DOMAIN.md): the setting, else the
+    """Service is counted up to the first voting day (docs/rules.md): the setting, else the
     scheduled voting start, else today."""
     if es.reference_date:
         return es.reference_date
@@ -312,7 +312,7 @@ def set_override(
     may_stand: bool | None,
     reason: str,
 ) -> Voter:
-    """The committee's per-voter override with its reason (DOMAIN.md); both None clears it."""
+    """The committee's per-voter override with its reason (docs/rules.md); both None clears it."""
     _check_mutable(session, election)
     v.vote_override, v.stand_override = may_vote, may_stand
     v.override_reason = reason if (may_vote is not None or may_stand is not None) else None

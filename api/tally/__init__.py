@@ -1,2 +1,2 @@
 """Closing, trustee shares, reconstruction of the sealing key, the tally, results and the
-election record (PROTOCOL.md "Tally")."""
+election record (docs/protocol.md "Tally")."""

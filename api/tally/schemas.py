@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
+
+from api.contract import RESULT_ENTRY_REF
 
 
 class ShareIn(BaseModel):
@@ -34,7 +36,9 @@ class ResultsOut(BaseModel):
     organisation: str
     status: str
     result_index: int = Field(description="index of the `result` entry in the log")
-    result: dict[str, Any] = Field(description="the `result` entry (docs/log-entries.md)")
+    result: Annotated[dict[str, Any], WithJsonSchema(RESULT_ENTRY_REF)] = Field(
+        description="the `result` entry (docs/log-entries.md)"
+    )
     names: dict[str, Any] = Field(description="display names of groups, lists and candidates")
     record_url: str
     verify: str = Field(description="command that re-checks the whole election")

@@ -1,4 +1,4 @@
-"""Closing, trustee shares, reconstruction and the tally (PROTOCOL.md "Tally").
+"""Closing, trustee shares, reconstruction and the tally (docs/protocol.md "Tally").
 
 Closing: by the committee (the lifecycle transition voting → closed) or at the scheduled end
 (`settings.schedule.voting.end`). The scheduled close happens without a human in two ways, both

@@ -1,4 +1,4 @@
-"""Casting a ballot (PROTOCOL.md "Casting"): anonymous, so this path knows no voter, stores no
+"""Casting a ballot (docs/protocol.md "Casting"): anonymous, so this path knows no voter, stores no
 time or address and logs nothing about the ballot.
 
 Checks, cheapest first: voting open and inside the window, the kiesgroep has an issuer key, the
@@ -9,7 +9,7 @@ the credential's row moves only to a strictly greater `seq` (it holds the highes
 and appended ballots), so a replayed or older ballot, or the loser of two concurrent casts with
 one `seq`, is refused — unless it is byte for byte a ballot already accepted, which gets the same
 promise again. Then, holding the election's lock, the status once more (a close may have
-committed meanwhile) and the entry goes into its kiesgroep's pool (PROTOCOL.md "Publication in
+committed meanwhile) and the entry goes into its kiesgroep's pool (docs/protocol.md "Publication in
 shuffled batches"); the answer is a ballot promise (api.log.receipts), never the entry's place.
 """
 

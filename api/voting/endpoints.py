@@ -1,6 +1,6 @@
 """/api/v1/elections/{id}/voting and /ballots: keys, credentials, casting, turnout.
 
-Casting is anonymous (PROTOCOL.md "Threat model"): the route takes no token, reads and sets no
+Casting is anonymous (docs/protocol.md "Threat model"): the route takes no token, reads and sets no
 cookie, and nothing about the request is stored or logged beyond the public ballot entry.
 """
 
@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.routing import APIRoute
 
+from api.created import created, set_location
 from api.db import reads_in_autocommit
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterCodeCheckedLaterDep
 from api.elections.service import election_view, get_election
@@ -25,7 +26,7 @@ from api.problems import (
     problem_responses,
     problem_type,
 )
-from api.voting import casting, issuance, keys
+from api.voting import ballot, casting, issuance, keys
 from api.voting.schemas import (
     BallotIn,
     CastOut,
@@ -34,10 +35,12 @@ from api.voting.schemas import (
     CredentialStatus,
     KeysIn,
     KeysOut,
+    PublishedBallot,
     TurnoutOut,
 )
 from api.voting.turnout import turnout as compute_turnout
 from crypto.canonical import b64e
+from rules.settings import SLUG
 
 router = APIRouter(prefix="/elections/{election_id}", tags=["voting"])
 MAX_BALLOT_BODY = 96 * 1024
@@ -46,7 +49,8 @@ MAX_BALLOT_BODY = 96 * 1024
 class AnonymousRoute(APIRoute):
     """A route of the anonymous cast path: a request with an `Authorization` header is refused
     (400 `ballot-with-authorization`) before its body is read or anything else is looked at
-    (PROTOCOL.md "Threat model"), so no ballot ever sits in a request next to a voter's token."""
+    (docs/protocol.md "Threat model"), so no ballot ever sits in a request next to a voter's
+    token."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -76,24 +80,33 @@ UNKNOWN_ENTRY = problem_type(
     "/voting/keys",
     status_code=status.HTTP_201_CREATED,
     response_model=KeysOut,
-    responses=problem_responses(
-        *AUTH,
-        NOT_FOUND,
-        keys.NOT_LISTS_PUBLISHED,
-        keys.KEYS_EXIST,
-        keys.NO_DEFINITION,
-        keys.NO_VOTE_NEEDED,
-        keys.BAD_SEALING_KEY,
-    ),
+    responses={
+        **created("the `keys` entry, appended, with its log index; `Location` is its URL"),
+        **problem_responses(
+            *AUTH,
+            NOT_FOUND,
+            keys.NOT_LISTS_PUBLISHED,
+            keys.KEYS_EXIST,
+            keys.NO_DEFINITION,
+            keys.NO_VOTE_NEEDED,
+            keys.BAD_SEALING_KEY,
+        ),
+    },
     summary="Prepare voting: issuer keys, sealing key, trustees, ballot size (committee)",
 )
 def prepare_keys(
-    election_id: str, body: KeysIn, session: SessionDep, settings: SettingsDep, who: CommitteeDep
+    election_id: str,
+    body: KeysIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: CommitteeDep,
+    response: Response,
 ) -> KeysOut:
     election = get_election(session, election_id, for_update=True)
     index, entry = keys.prepare_keys(
         session, settings, election, body.sealing_key, body.trustees.k, body.trustees.n, who
     )
+    set_location(response, f"/api/v1/elections/{election_id}/voting/keys")
     return KeysOut(index=index, entry=entry)
 
 
@@ -173,6 +186,10 @@ def credential_status(
     # Bounded while received, declared or chunked: a 413 problem before anything is parsed.
     max_body_size=MAX_BALLOT_BODY,
     responses={
+        **created(
+            "the ballot promise; `Location` is the ballot's receipt by entry hash (`pending` "
+            "until its flush)"
+        ),
         200: {"model": CastOut, "description": "an identical retry: the same promise again"},
         **problem_responses(
             casting.WITH_AUTHORIZATION,
@@ -192,7 +209,7 @@ def credential_status(
         ),
     },
     summary="Cast a ballot (anonymous: no token, no cookie); answers with a ballot promise",
-    description="The ballot waits in its kiesgroep's pool until the next flush (PROTOCOL.md "
+    description="The ballot waits in its kiesgroep's pool until the next flush (docs/protocol.md "
     "'Publication in shuffled batches'); the answer is the log key's signed promise that it will "
     "be in the log no later than the close of voting. Its receipt is served by entry hash once "
     "it is appended (`GET …/receipts/{entry_hash}`). The same ballot sent again (byte for byte) "
@@ -200,7 +217,7 @@ def credential_status(
 )
 def cast_ballot(
     election_id: str,
-    body: Annotated[BallotIn, "the ballot entry of PROTOCOL.md, exactly"],
+    body: Annotated[BallotIn, "the ballot entry of docs/protocol.md, exactly"],
     session: SessionDep,
     settings: SettingsDep,
     response: Response,
@@ -209,7 +226,29 @@ def cast_ballot(
     promise, new = casting.cast_ballot(session, settings, election_id, body.model_dump())
     if not new:
         response.status_code = status.HTTP_200_OK
+    set_location(response, f"/api/v1/elections/{election_id}/receipts/{promise.entry_hash}")
     return CastOut(**promise.model_dump())
+
+
+@router.get(
+    "/ballot",
+    response_model=PublishedBallot,
+    responses=problem_responses(NOT_FOUND, ballot.NOT_PUBLISHED, ballot.UNKNOWN_GROUP),
+    summary="A kiesgroep's published ballot definition, with its log index and inclusion proof",
+    description="Public. The definition is the election's latest `questions_published` "
+    "(consultation) or `lists_published` (works council) entry, returned verbatim with its "
+    "index and an RFC 9162 inclusion proof against the latest signed checkpoint, so a client "
+    "needs no scan of the log. Verify the checkpoint with the log key and the proof over "
+    "`leaf_hash(entry)`, then read the group's part from `entry` itself.",
+)
+def published_ballot(
+    election_id: str,
+    session: SessionDep,
+    group: Annotated[str, Query(pattern=SLUG, max_length=64, description="the kiesgroep id")],
+) -> PublishedBallot:
+    reads_in_autocommit(session)
+    election = get_election(session, election_id)
+    return PublishedBallot(**ballot.published_ballot(session, election, group))
 
 
 @router.get(

@@ -1,4 +1,4 @@
-"""Issuance of anonymous ballot credentials (PROTOCOL.md "Issuance", RFC 9474).
+"""Issuance of anonymous ballot credentials (docs/protocol.md "Issuance", RFC 9474).
 
 One credential per voter, ever: the voter's row in `credential_issuance` is claimed with an
 INSERT … ON CONFLICT DO NOTHING *before* the server signs, so of two concurrent requests exactly
@@ -252,7 +252,8 @@ def issue_credential(
 
     # In a group commit with other casts and issuances of this process (api.log.group_commit):
     # claim, and only if this request made the claim, sign; the `issuance` entry then waits in
-    # the group's pool for its flush (PROTOCOL.md "Issuance" step 3), under the election's lock.
+    # the group's pool for its flush (docs/protocol.md "Issuance" step 3), under the election's
+    # lock.
     def work(s: Session) -> dict[str, object] | None:
         claimed = _claim(
             s,

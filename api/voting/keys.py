@@ -1,4 +1,4 @@
-"""Preparing the vote (PROTOCOL.md "Keys of an election"): an RSA issuer key per kiesgroep, the
+"""Preparing the vote (docs/protocol.md "Keys of an election"): an RSA issuer key per kiesgroep, the
 uploaded sealing public key with its trustees k and n, the fixed ballot size, and the `keys` log
 entry. Voting cannot open before this is done (a lifecycle guard).
 

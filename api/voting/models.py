@@ -1,4 +1,4 @@
-"""Voting tables. Nothing here links a voter to a credential or a ballot (PROTOCOL.md "Threat
+"""Voting tables. Nothing here links a voter to a credential or a ballot (docs/protocol.md "Threat
 model"): the issuance table holds the voter with the *blinded* message and blind signature only
 (RFC 9474 blinding makes them unlinkable to the finalized credential), the seq table holds
 credentials without any voter, and no table on the cast path holds a time or an address.
@@ -38,7 +38,7 @@ class CredentialIssuance(SQLModel, table=True):
     """One credential per voter, ever: the primary key claims it before the server signs.
 
     `blind_sig` is NULL only inside the claiming transaction. A retry with the same `blinded_msg`
-    gets the stored `blind_sig` back (PROTOCOL.md "Issuance" step 3).
+    gets the stored `blind_sig` back (docs/protocol.md "Issuance" step 3).
     """
 
     __tablename__ = "credential_issuance"

@@ -1,5 +1,5 @@
 """Turnout for the committee, live: per kiesgroep, voters who may vote, credentials issued and
-distinct credentials that cast a ballot (PROTOCOL.md "What a verifier checks" 4 bounds the
+distinct credentials that cast a ballot (docs/protocol.md "What a verifier checks" 4 bounds the
 latter by the former)."""
 
 from __future__ import annotations

@@ -389,10 +389,21 @@ def test_voter_token_without_voter(election, settings):
 def test_voter_list_paging_and_search(election):
     populated(election, 25)
     r = election.client.get(
-        election.url("/roll/voters"), params={"limit": 10, "offset": 20}, headers=election.committee
+        election.url("/roll/voters"), params={"limit": 10, "start": 20}, headers=election.committee
     )
     body = r.json()
     assert body["total"] == 25 and len(body["items"]) == 5
+    assert body["start"] == 20 and body["next"] is None
+    seen, start = [], 0
+    while start is not None:  # the one pagination style: follow `next`
+        page = election.client.get(
+            election.url("/roll/voters"),
+            params={"limit": 10, "start": start},
+            headers=election.committee,
+        ).json()
+        seen += [v["employee_number"] for v in page["items"]]
+        start = page["next"]
+    assert len(seen) == 25 == len(set(seen))
     r = election.client.get(
         election.url("/roll/voters"), params={"q": "e00007"}, headers=election.committee
     )

@@ -1,8 +1,8 @@
-"""Publication in shuffled batches (PROTOCOL.md v1.1) through the API: the pool and its flushes,
-ballot promises and receipts by entry hash, the refused `Authorization` header, the setting, and
-the committee's linking attack that the batches defeat — with every access code, the public log,
-the decryption key and a dump of the database including its system columns (PostgreSQL's `xmin`
-and `ctid`, SQLite's `rowid`)."""
+"""Publication in shuffled batches (docs/protocol.md v1.1) through the API: the pool and its
+flushes, ballot promises and receipts by entry hash, the refused `Authorization` header, the
+setting, and the committee's linking attack that the batches defeat — with every access code, the
+public log, the decryption key and a dump of the database including its system columns
+(PostgreSQL's `xmin` and `ctid`, SQLite's `rowid`)."""
 
 from __future__ import annotations
 

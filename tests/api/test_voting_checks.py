@@ -1,4 +1,5 @@
-"""Every check of PROTOCOL.md on the voting routes, each refusal a problem with its own type."""
+"""Every check of docs/protocol.md on the voting routes, each refusal a problem with its own
+type."""
 
 from __future__ import annotations
 

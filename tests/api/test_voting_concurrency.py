@@ -236,7 +236,7 @@ def _problem_type(r: Any) -> str:
 def test_one_voter_issued_at_once_through_two_processes_gets_one_credential(
     app, client, make_election, settings
 ):
-    """PROTOCOL.md "Issuance" step 3 across processes: the same voter's credential requested
+    """docs/protocol.md "Issuance" step 3 across processes: the same voter's credential requested
     by two server processes at once. With the same blinded_msg both get the one blind_sig;
     with different ones exactly one is signed and the other refused. Either way: one
     credential row and one issuance entry per voter."""
@@ -298,7 +298,7 @@ def test_one_voter_issued_at_once_through_two_processes_gets_one_credential(
 def test_one_credential_cast_at_once_through_two_processes_keeps_one_ballot_per_seq(
     app, client, make_election, settings
 ):
-    """PROTOCOL.md "Casting" step 4 across processes: the same credential with the same seq
+    """docs/protocol.md "Casting" step 4 across processes: the same credential with the same seq
     cast by two server processes at once. Exactly one is accepted (201); of two different
     ballots (even rounds; HPKE is randomized) the other is refused (409); the identical entry
     sent twice (odd rounds) is refused too while the winner's pool row is not committed, or

@@ -1,5 +1,5 @@
 """An election with two real kiesgroepen, each with its own issuer key: a credential counts only
-in its own group, and turnout is kept per group (PROTOCOL.md "Casting" step 4, "What a verifier
+in its own group, and turnout is kept per group (docs/protocol.md "Casting" step 4, "What a verifier
 checks" 4)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Issuer private keys at rest (PROTOCOL.md "Keys of an election": server private keys are stored
-encrypted under the deployment secret). The stored bytes hold the key in no plain encoding,
+"""Issuer private keys at rest (docs/protocol.md "Keys of an election": server private keys are
+stored encrypted under the deployment secret). The stored bytes hold the key in no plain encoding,
 and open only with this deployment's secret and under their own label."""
 
 from __future__ import annotations

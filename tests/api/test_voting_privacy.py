@@ -1,5 +1,5 @@
 """Nothing stored links a voter to a credential or ballot, and nothing logged on the cast path
-does either (PROTOCOL.md "Threat model")."""
+does either (docs/protocol.md "Threat model")."""
 
 from __future__ import annotations
 

@@ -145,7 +145,7 @@ def voting_election(
 
 def close_voting(ve: VotingElection) -> None:
     """voting → closed: every kiesgroep's pool is flushed whole into the log just before the
-    `voting closed` entry (PROTOCOL.md "Publication in shuffled batches")."""
+    `voting closed` entry (docs/protocol.md "Publication in shuffled batches")."""
     r = ve.e.transition("closed")
     assert r.status_code == 200, r.text
 

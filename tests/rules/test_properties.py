@@ -1,4 +1,4 @@
-"""Hypothesis properties of the apportionment (issue 6 item 9, DOMAIN.md)."""
+"""Hypothesis properties of the apportionment (issue 6 item 9, docs/rules.md)."""
 
 import math
 from fractions import Fraction

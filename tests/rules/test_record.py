@@ -1,4 +1,4 @@
-"""The independent verifier (rules.record): an honest record passes every check of PROTOCOL.md
+"""The independent verifier (rules.record): an honest record passes every check of docs/protocol.md
 "What a verifier checks"; each kind of tampering fails with the check and entry it concerns —
 both an outsider editing the file (no log key) and a dishonest server that signs its lies."""
 
@@ -106,7 +106,7 @@ def test_a_changed_byte_in_an_entry_is_found(honest: Synthetic, tmp_path: Path, 
     lines[pos] = bytes(raw)
     report = verify_record(_write(tmp_path, lines))
     # The root breaks at the first checkpoint that covers the entry: for issuance and ballot
-    # entries the one after their flush (PROTOCOL.md "Publication in shuffled batches").
+    # entries the one after their flush (docs/protocol.md "Publication in shuffled batches").
     _, covered = _covering(lines, pos)
     msg = _fails(report, "merkle-root", covered)
     assert f"entries 0..{covered}" in msg
@@ -287,7 +287,7 @@ def test_malformed_receipts_are_refused_with_a_clear_error():
 def test_a_flush_that_breaks_the_rules_is_named(
     tmp_path: Path, malicious: str, says: str, also: set[str]
 ) -> None:
-    """A dishonest server that holds the log key signs a flush that breaks PROTOCOL.md's
+    """A dishonest server that holds the log key signs a flush that breaks docs/protocol.md's
     publication rules: check 2's flush rule fails, at that flush."""
     s = build(tmp_path / "f.jsonl", voters=VOTERS, seed=3, malicious=malicious, batch_size=5)
     (start,) = s.tampered

@@ -1,6 +1,6 @@
 """rules.tally through the full path: a log built with the real primitives (credentials, HPKE,
 Shamir, signed checkpoints), then pass 1 + pass 2, and the verifier recomputing the same bytes.
-DOMAIN.md worked examples E1, E2 and E7 are decided here by the whole tally, not by the
+docs/rules.md worked examples E1, E2 and E7 are decided here by the whole tally, not by the
 apportionment function alone."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The public Merkle log: every route is open to everyone (PROTOCOL.md "bulletin board")."""
+"""The public Merkle log: every route is open to everyone (docs/protocol.md "bulletin board")."""
 
 from tests.api.authz.roles import ANY
 

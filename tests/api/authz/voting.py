@@ -1,4 +1,4 @@
-"""Who may call the voting routes. Casting is anonymous by design (PROTOCOL.md)."""
+"""Who may call the voting routes. Casting is anonymous by design (docs/protocol.md)."""
 
 from tests.api.authz.roles import ANY
 
@@ -11,5 +11,6 @@ RULES = {
     ("GET", f"{E}/voting/credential"): {"voter"},
     ("POST", f"{E}/ballots"): ANY,
     ("GET", f"{E}/receipts/{{entry_hash}}"): ANY,
+    ("GET", f"{E}/ballot"): ANY,
     ("GET", f"{E}/voting/turnout"): {"committee"},
 }

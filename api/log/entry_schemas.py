@@ -1,0 +1,433 @@
+"""The typed contract of the public log: one schema per entry type (docs/log-entries.md).
+
+These models document and check; the API never re-serializes an entry through them — an entry
+is served verbatim, because its RFC 8785 bytes are its leaf. `tests/api/test_contract_types.py`
+validates every entry of real election logs (works council, person system, consultation, no
+vote held) against them, so the contract cannot drift from what the log holds. Nested parts of
+the result that carry the apportionment's explanation (`apportionment`, `candidate_election`,
+`person_election`) are described, not typed member by member: rules.apportionment and
+rules.counting own them and docs/rules.md explains them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rules.settings import ElectionSettings, Question
+
+
+def b64_schema(n_bytes: int) -> dict[str, Any]:
+    """The JSON schema of standard base64 with padding of exactly ``n_bytes`` bytes, for fields
+    whose runtime check stays the service's own (its problem types say what was wrong)."""
+    chars = 4 * ((n_bytes + 2) // 3)
+    pad = (3 - n_bytes % 3) % 3
+    return {
+        "minLength": chars,
+        "maxLength": chars,
+        "pattern": f"^[A-Za-z0-9+/]{{{chars - pad}}}{'=' * pad}$",
+        "contentEncoding": "base64",
+    }
+
+
+def b64(n_bytes: int, description: str) -> Any:
+    """A Field for standard base64 with padding of exactly ``n_bytes`` bytes (RFC 4648 §4)."""
+    chars = 4 * ((n_bytes + 2) // 3)
+    pad = (3 - n_bytes % 3) % 3
+    body = chars - pad
+    return Field(
+        min_length=chars,
+        max_length=chars,
+        pattern=f"^[A-Za-z0-9+/]{{{body}}}{'=' * pad}$",
+        description=f"{description} (standard base64 with padding of {n_bytes} bytes)",
+        json_schema_extra={"contentEncoding": "base64"},
+    )
+
+
+B64_ANY = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+HEX64 = "^[0-9a-f]{64}$"
+RSA_2048_BYTES = 256
+
+
+def hex_field(n_bytes: int, description: str) -> Any:
+    return Field(
+        pattern=f"^[0-9a-f]{{{2 * n_bytes}}}$",
+        description=f"{description} (lower-case hex of {n_bytes} bytes)",
+    )
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    election: str = Field(description="the election id")
+
+
+Role = Annotated[str, Field(description="the acting role (operator, committee, system)")]
+
+
+class ElectionCreatedEntry(_Entry):
+    type: Literal["election_created"]
+    name: str
+    organisation: str
+    settings: ElectionSettings
+    by: Role
+
+
+class SettingsUpdatedEntry(_Entry):
+    type: Literal["settings_updated"]
+    settings: ElectionSettings
+    by: Role
+
+
+Phase = Literal[
+    "draft",
+    "nomination",
+    "candidacy",
+    "lists_published",
+    "voting",
+    "closed",
+    "tallied",
+    "cancelled",
+]
+
+
+class PhaseChangedEntry(_Entry):
+    """`to: "voting"` opens voting; `to: "closed"` is the **voting closed** entry."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    type: Literal["phase_changed"]
+    from_: Phase = Field(alias="from")
+    to: Phase
+    by: Role
+    reason: str | None = Field(default=None, description="a cancellation's reason")
+
+
+class RollCounts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    voters: int = Field(ge=0)
+    may_vote: int = Field(ge=0)
+    may_stand: int = Field(ge=0)
+
+
+class RollFrozenEntry(_Entry):
+    type: Literal["roll_frozen"]
+    counts: dict[str, RollCounts] = Field(description="per kiesgroep")
+    commitment: str = hex_field(32, "SHA-256 over the canonical roll (api/roll/commitment.py)")
+    by: Role
+
+
+class PublishedCandidate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="unique in the election: what a ballot selects")
+    name: str
+    position: int = Field(ge=1)
+
+
+class PublishedList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    kind: Literal["union", "free", "person"]
+    candidates: list[PublishedCandidate]
+
+
+class PublishedGroup(BaseModel):
+    """One kiesgroep's ballot definition (`GET …/ballot` answers it as `definition`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group: str
+    seats: int | None = Field(ge=1)
+    vote_held: bool = Field(description="false: all its candidates are elected without a vote")
+    system: Literal["list", "person"]
+    votes_per_voter: int = Field(ge=1)
+    lists: list[PublishedList]
+
+
+class ListsPublishedEntry(_Entry):
+    type: Literal["lists_published"]
+    system: Literal["list", "person"]
+    groups: list[PublishedGroup]
+
+
+class QuestionsPublishedEntry(_Entry):
+    type: Literal["questions_published"]
+    questions: list[Question]
+
+
+class IssuerJwk(BaseModel):
+    """An RSA-2048 issuer public key as RFC 7517 JWK (base64url without padding)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kty: Literal["RSA"]
+    alg: Literal["PS384"]
+    n: str = Field(
+        pattern="^[A-Za-z0-9_-]{342}$",
+        description="modulus, base64url without padding of 256 bytes",
+        json_schema_extra={"contentEncoding": "base64url"},
+    )
+    e: Literal["AQAB"] = Field(description="65537")
+
+
+class KeysTrustees(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    k: int = Field(ge=1, le=64)
+    n: int = Field(ge=1, le=64)
+
+
+class KeysEntry(_Entry):
+    type: Literal["keys"]
+    issuer_keys: dict[str, IssuerJwk] = Field(description="per kiesgroep in which a vote is held")
+    sealing_key: str = b64(32, "raw X25519 public key")
+    trustees: KeysTrustees
+    ballot_size: int = Field(
+        ge=1, description="padded plaintext bytes; a ciphertext has 32 + ballot_size + 16"
+    )
+    log_key: str = Field(
+        pattern=r"^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$",
+        description="C2SP verifier key `<origin>+<8 hex key id>+<b64(0x01 ‖ Ed25519 key)>`; "
+        "split at the first two `+` only (the base64 part may contain `+`)",
+    )
+    by: Role
+
+
+class IssuanceEntry(_Entry):
+    type: Literal["issuance"]
+    group: str
+    pseudonym: str = hex_field(16, "keyed hash of the voter; the voter can look it up")
+
+
+class BallotEntry(_Entry):
+    type: Literal["ballot"]
+    group: str
+    credential: str = b64(32, "pk_c, the raw Ed25519 credential key")
+    prefix: str = b64(32, "msg_prefix of RFC 9474")
+    issuer_sig: str = b64(RSA_2048_BYTES, "RSASSA-PSS signature over prefix ‖ credential")
+    seq: int = Field(ge=1, description="1, then +1 per re-vote")
+    ciphertext: str = Field(
+        pattern=B64_ANY,
+        description="b64 of enc ‖ ct: exactly 32 + ballot_size + 16 bytes (the keys entry)",
+        json_schema_extra={"contentEncoding": "base64"},
+    )
+    signature: str = b64(64, "Ed25519 by sk_c over the JCS bytes of the entry without it")
+
+
+class DecryptionKeyEntry(_Entry):
+    type: Literal["decryption_key"]
+    sealing_private_key: str = b64(32, "raw X25519 private key, reconstructed from the shares")
+    shares_used: list[int] = Field(description="trustee share indices, ascending")
+
+
+class LotCheckpoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    size: int = Field(ge=1)
+    root: str = Field(pattern=HEX64)
+
+
+class BallotCounts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    entries: int = Field(ge=0, description="ballot entries in the log")
+    credentials: int = Field(ge=0, description="distinct credentials: the final ballots")
+    superseded: int = Field(ge=0, description="ballots replaced by a re-vote")
+
+
+class ResultTurnout(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    group: str
+    eligible: int = Field(ge=0)
+    issued: int = Field(ge=0)
+    voted: int = Field(ge=0)
+
+
+class ReasonCount(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str
+    count: int = Field(ge=1)
+
+
+class GroupBallots(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    total: int = Field(ge=0)
+    valid: int = Field(ge=0, description="valid and **not blank** (the quota's basis)")
+    blank: int = Field(ge=0)
+    invalid: int = Field(ge=0)
+    invalid_reasons: list[ReasonCount]
+
+
+class CandidateVotes(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    candidate: str
+    list: str
+    position: int = Field(ge=1)
+    votes: int = Field(ge=0)
+
+
+class ListResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: str
+    votes: int = Field(ge=0)
+    seats: int = Field(ge=0)
+    elected: list[str]
+    successors: list[str]
+    candidate_election: dict[str, Any] = Field(
+        description="which candidates take the list's seats: `preference_threshold`, "
+        "`threshold_votes`, `steps` (one per candidate, with `reason`), `elected`, `successors`"
+    )
+    list: str  # last: the name shadows the builtin in the class body
+
+
+class GroupResult(BaseModel):
+    """A works council kiesgroep's result (rules.counting.GroupResult)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["works_council"]
+    group: str
+    seats: int | None
+    system: Literal["list", "person"]
+    vote_held: bool
+    settings: dict[str, Any] = Field(description="the rules applied: method and thresholds")
+    ballots: GroupBallots
+    candidates: list[CandidateVotes]
+    lists: list[ListResult]
+    apportionment: dict[str, Any] | None = Field(
+        description="list system: quota, full seats, remainders, every residual-seat `steps` "
+        "entry with its standings, options, lot draw and `note` (rules/apportionment.py)"
+    )
+    person_election: dict[str, Any] | None = Field(
+        description="person system: the candidates by votes, the lot at a tie (rules.counting)"
+    )
+    elected: list[str]
+    vacant_seats: int = Field(ge=0)
+    notes: list[str]
+
+
+class ExactFraction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: str = Field(description="exact, as `p/q` or an integer")
+    display: str
+
+
+class OptionResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    option: str
+    count: int = Field(ge=0)
+    share: ExactFraction | None = Field(description="of the ballots that answered the question")
+    percent: str | None
+
+
+class QuestionResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str
+    rule: str
+    max_choices: int = Field(ge=1)
+    answered: int = Field(ge=0)
+    blank: int = Field(ge=0)
+    options: list[OptionResult]
+
+
+class ConsultationBallots(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    total: int = Field(ge=0)
+    valid: int = Field(ge=0, description="valid, **blank included** (unlike a works council)")
+    invalid: int = Field(ge=0)
+    invalid_reasons: list[ReasonCount]
+
+
+class ConsultationGroup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    group: str
+    kind: Literal["consultation"]
+    ballots: ConsultationBallots
+    share_basis: str
+    questions: list[QuestionResult]
+
+
+class ConsultationResult(BaseModel):
+    """The totals over all kiesgroepen, and the same counts per kiesgroep in `groups`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["consultation"]
+    ballots: ConsultationBallots
+    share_basis: str
+    questions: list[QuestionResult]
+    groups: list[ConsultationGroup] = Field(default_factory=list)
+
+
+class LotDraw(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    number: int = Field(ge=1)
+    purpose: str
+    options: list[str]
+    k: int = Field(ge=1)
+    chosen: list[str]
+
+
+class LotRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal["stembus/lot/v1"]
+    root: str = Field(pattern=HEX64)
+    seed: str = Field(pattern=HEX64)
+    draws: list[LotDraw]
+
+
+class InvalidBallot(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(ge=0)
+    group: str
+    reason: str
+
+
+class ResultEntry(_Entry):
+    """The tally (rules/tally.py). No kiesgroep contested: `lot_checkpoint` and `lot` null."""
+
+    type: Literal["result"]
+    version: Literal[1]
+    kind: Literal["works_council", "consultation"]
+    lot_checkpoint: LotCheckpoint | None
+    ballots: BallotCounts
+    turnout: list[ResultTurnout]
+    groups: list[GroupResult]
+    consultation: ConsultationResult | None
+    invalid_ballots: list[InvalidBallot]
+    lot: LotRecord | None
+
+
+LogEntry = Annotated[
+    ElectionCreatedEntry
+    | SettingsUpdatedEntry
+    | PhaseChangedEntry
+    | RollFrozenEntry
+    | ListsPublishedEntry
+    | QuestionsPublishedEntry
+    | KeysEntry
+    | IssuanceEntry
+    | BallotEntry
+    | DecryptionKeyEntry
+    | ResultEntry,
+    Field(discriminator="type"),
+]
