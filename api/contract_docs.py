@@ -9,6 +9,19 @@ Each entry: (what the operation does beyond its summary, what the success answer
 from __future__ import annotations
 
 DOCS: dict[str, tuple[str, str]] = {
+    # retention of personal data (api.retention)
+    "elections-retention": (
+        "Committee or operator. The election's `retention_days` setting, when it ended, the "
+        "date until which its personal data is kept, and whether it was purged.",
+        "the retention state: `ended_at`, `retain_until`, `purged`, `purged_at_index`",
+    ),
+    "elections-purge": (
+        "Operator only. Deletes or anonymises the names, e-mail addresses, employee numbers, "
+        "codes and other personal data of an ended election (409 before it ended, before the "
+        "retention period is over unless `force`, or when purged already) and appends "
+        "`personal_data_purged` with counts; the public log, the record and the results stay.",
+        "the counts per kind of row and the index of the `personal_data_purged` entry",
+    ),
     # elections
     "elections-list_elections": (
         "Operator only. Every election of this deployment, in any phase.",

@@ -402,6 +402,43 @@ class InvalidBallot(BaseModel):
     reason: str
 
 
+class CodesIssuedEntry(_Entry):
+    """Access codes made for a mail merge, a mailing or a regeneration (api.auth.service): counts
+    and the acting role only, never whose codes."""
+
+    type: Literal["codes_issued"]
+    holders: Literal["voter", "member", "submitter"]
+    via: Literal["export", "mail", "regenerated"]
+    count: int = Field(ge=1, description="codes made")
+    replaced: int = Field(ge=0, description="of them, how many replaced an active code")
+    by: Role
+
+
+class PurgeCounts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    voters: int = Field(ge=0)
+    members: int = Field(ge=0)
+    submitters: int = Field(ge=0)
+    access_codes: int = Field(ge=0)
+    objections: int = Field(ge=0)
+    nominations: int = Field(ge=0)
+    nominees: int = Field(ge=0)
+    nomination_quotas: int = Field(ge=0)
+    credential_requests: int = Field(ge=0)
+    login_throttles: int = Field(ge=0)
+
+
+class PersonalDataPurgedEntry(_Entry):
+    """The election's personal data purged after it ended (api.retention): rows anonymised or
+    deleted per kind; only after `tallied` or `cancelled`, at most once."""
+
+    type: Literal["personal_data_purged"]
+    counts: PurgeCounts
+    forced: bool = Field(description="purged before the retention period was over")
+    by: Role
+
+
 class ResultEntry(_Entry):
     """The tally (rules/tally.py). No kiesgroep contested: `lot_checkpoint` and `lot` null."""
 
@@ -428,6 +465,8 @@ LogEntry = Annotated[
     | IssuanceEntry
     | BallotEntry
     | DecryptionKeyEntry
-    | ResultEntry,
+    | ResultEntry
+    | CodesIssuedEntry
+    | PersonalDataPurgedEntry,
     Field(discriminator="type"),
 ]

@@ -45,7 +45,8 @@ def _429(c: TestClient, op: dict[str, str]) -> Any:
     e = _election(c, op)
     r = None
     for _ in range(10):
-        r = c.post(e.url("/login"), json={"code": "WRONG-CODE-0000"})
+        # a well-formed wrong code counts (login_max_failures=5 in the test settings)
+        r = c.post(e.url("/login"), json={"code": "AAAA-AAAA-AAAA-AAAA-AAAA"})
         if r.status_code == 429:
             break
     return r

@@ -239,7 +239,8 @@ async function receipt(base, e, entryHash) {
   const cp = openCheckpoint(r.checkpoint, key);
   check(cp.size > r.index, "checkpoint covers the entry");
   verifyInclusion(unhex(entryHash), r.index, cp.size, r.inclusion_proof, cp.root);
-  check(r.tlog_proof.startsWith(`c2sp.org/tlog-proof@v1\nindex ${r.index}\n`), "tlog-proof");
+  const head = `c2sp.org/tlog-proof@v1\nextra ${b64(unhex(entryHash))}\nindex ${r.index}\n`;
+  check(r.tlog_proof.startsWith(head), "tlog-proof");
   check(r.tlog_proof.endsWith(r.checkpoint), "tlog-proof ends with the checkpoint");
   return { index: r.index, size: cp.size };
 }
