@@ -68,6 +68,7 @@ _SEQ_DELETE = delete(_SEQ).where(
     _SEQ.c.credential.in_(bindparam("creds", expanding=True)),
 )
 _SEQ_INSERT = insert(_SEQ)
+_CHUNK = 5000
 
 
 class Pooled:
@@ -186,7 +187,11 @@ def _rewrite_seq_rows(session: Session, election_id: str, ballots: Sequence[Pool
     rows = sorted((bytes(c), g, s) for c, g, s in session.execute(stmt, params).all())
     if not rows:
         return
-    session.execute(_SEQ_DELETE, {"e": election_id, "creds": [c for c, _, _ in rows]})
+    # In chunks: an election's every row (at the close, at the tally) can be far more than the
+    # bound parameters one statement may carry (SQLite: 32,766).
+    for i in range(0, len(rows), _CHUNK):
+        chunk = [c for c, _, _ in rows[i : i + _CHUNK]]
+        session.execute(_SEQ_DELETE, {"e": election_id, "creds": chunk})
     session.execute(
         _SEQ_INSERT,
         [{"election_id": election_id, "credential": c, "group": g, "seq": s} for c, g, s in rows],

@@ -292,3 +292,28 @@ def test_no_pooled_row_and_no_seq_row_keeps_its_arrival_transaction(app, client,
                 c.execute(text("SELECT rowid FROM log_pool"))
     assert _pooled(app, ve.id) == [("ballot", "all")] * 5  # kept back, for the next flush
     assert sum(1 for x in ve.e.log() if x["type"] == "ballot") == 5
+
+
+def test_every_seq_row_of_a_large_election_is_rewritten_at_once(app, make_election):
+    """The close and the tally rewrite every seq row of the election: 70,000 of them is more than
+    one statement may bind (PostgreSQL's protocol: 65,535 parameters; SQLite builds: 32,766 or
+    more), so the rewrite goes in chunks."""
+    import secrets
+
+    from sqlmodel import Session
+
+    from api.log import pool
+    from api.voting.models import BallotSeq
+
+    ve = voting_election(app, make_election, n_voters=1)
+    creds = [secrets.token_bytes(32) for _ in range(70_000)]
+    rows = [{"election_id": ve.id, "credential": c, "group": "all", "seq": 1} for c in creds]
+    with Session(app.state.engine, info={"settings": app.state.settings}) as s:
+        s.execute(BallotSeq.__table__.insert(), rows)  # type: ignore[attr-defined]
+        s.commit()
+        pool.rewrite_all_seq_rows(s, ve.id)
+        s.commit()
+    after = [bytes(c) for c in system_order(app.state.engine, "ballot_seq", "credential", ve.id)]
+    assert sorted(after) == sorted(creds)
+    if app.state.engine.dialect.name == "sqlite":
+        assert after == sorted(creds)  # rowids in credential order: nothing of arrival left
