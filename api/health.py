@@ -99,7 +99,7 @@ def metrics(request: Request) -> Response:
 _FIXED = frozenset({"/openapi.json", "/docs", "/redoc", "/metrics"})
 
 
-def _label(scope: Scope) -> str:
+def route_label(scope: Scope) -> str:
     route = getattr(scope.get("route"), "path", None)
     if route:
         return str(route)
@@ -140,7 +140,7 @@ class MetricsMiddleware:
         finally:
             # The route template, never the concrete path; on the cast path nothing but the
             # method, the route and the status (docs/protocol.md "Threat model").
-            name = _label(scope)
+            name = route_label(scope)
             method = scope["method"]
             LATENCY.labels(method, name).observe(time.perf_counter() - start)
             REQUESTS.labels(method, name, str(status)).inc()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import logging
 from typing import Any
 
 from fastapi import FastAPI
@@ -15,6 +13,7 @@ from starlette.types import ASGIApp
 from api import docs, health, problems
 from api.contract import refine
 from api.db import make_engine
+from api.logs import REQUEST_ID_HEADER, RequestLogMiddleware, configure_logging
 from api.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -50,32 +49,8 @@ def _operation_id(route: APIRoute) -> str:
     return f"{tag}-{route.name}"
 
 
-class JsonLogFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            out.update(fields)
-        if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out)
-
-
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonLogFormatter())
-    root = logging.getLogger("stembus")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-
-
 # Headers a browser frontend must be able to read on a cross-origin answer.
-CORS_EXPOSED_HEADERS = ["Location", "Retry-After", "WWW-Authenticate"]
+CORS_EXPOSED_HEADERS = ["Location", "Retry-After", "WWW-Authenticate", REQUEST_ID_HEADER]
 
 
 class StembusApp(FastAPI):
@@ -94,7 +69,9 @@ class StembusApp(FastAPI):
         return self.openapi_schema
 
     def build_middleware_stack(self) -> ASGIApp:
-        app = super().build_middleware_stack()
+        # The request id and access line outside ServerErrorMiddleware, so its 500 answer has
+        # them too; inside CORS, so a preflight (answered by CORS alone) logs no line.
+        app: ASGIApp = RequestLogMiddleware(super().build_middleware_stack())
         if not self.cors_origins:
             return app
         return CORSMiddleware(
@@ -102,7 +79,7 @@ class StembusApp(FastAPI):
             allow_origins=self.cors_origins,
             allow_credentials=False,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type"],
+            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
             expose_headers=CORS_EXPOSED_HEADERS,
         )
 

@@ -234,14 +234,12 @@ def install(app: FastAPI) -> None:
         log.warning(
             "database unavailable",
             extra={
-                "fields": {
-                    "event": "database-unavailable",
-                    "method": request.method,
-                    "route": getattr(request.scope.get("route"), "path", "unmatched"),
-                    "error": type(cause).__name__,
-                    "driver_error": type(orig).__name__ if orig is not None else None,
-                    "outcome": "unknown" if unknown else "not_applied",
-                }
+                "event": "database-unavailable",
+                "method": request.method,
+                "route": getattr(request.scope.get("route"), "path", "unmatched"),
+                "error": type(cause).__name__,
+                "driver_error": type(orig).__name__ if orig is not None else None,
+                "outcome": "unknown" if unknown else "not_applied",
             },
         )
         detail = (
@@ -262,7 +260,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # The route template, never the path (it may hold an entry hash, e.g. a receipt's).
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        log.exception("unhandled error", extra={"method": request.method, "route": route})
         return problem_response(INTERNAL, instance=request.url.path)
 
 

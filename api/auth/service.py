@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -18,6 +19,10 @@ from api.elections import lifecycle
 from api.elections.models import Election
 from api.problems import NOT_FOUND, RATE_LIMITED, ProblemError, problem_type
 from api.settings import Settings
+
+# Failed logins and throttling: the election and the reason, never the code, its hash or the
+# client's address (or its keyed hash).
+log = logging.getLogger("stembus.auth")
 
 BAD_CODE = problem_type(
     "invalid-access-code",
@@ -232,10 +237,22 @@ def _throttle(
         retry = int(
             (start + timedelta(seconds=settings.login_window_seconds) - now).total_seconds()
         )
+        retry = max(retry, 1)
+        log.warning(
+            "login throttled",
+            extra={"event": "login-throttled", "election": election_id, "retry_after": retry},
+        )
         raise ProblemError(
-            RATE_LIMITED, "too many failed codes from this client", retry_after=max(retry, 1)
+            RATE_LIMITED, "too many failed codes from this client", retry_after=retry
         )
     return row
+
+
+def _failed(election_id: str, reason: str, failures: int | None = None) -> None:
+    extra: dict[str, object] = {"event": "login-failed", "election": election_id, "reason": reason}
+    if failures is not None:
+        extra["failures"] = failures  # this client's count in the current window
+    log.warning("login failed", extra=extra)
 
 
 def login(
@@ -257,6 +274,7 @@ def login(
     if digest is None:
         # Not a code at all (a typo of length or alphabet): no guess of anyone's code, so not
         # counted against the client's budget.
+        _failed(election_id, "not-a-code")
         raise ProblemError(BAD_CODE)
     resolved = None
     # A code stops working when the election ends; a committee member's still works once it is
@@ -277,6 +295,7 @@ def login(
         session.add(throttle)
         # The failure count must survive the error response: commit it here.
         session.commit()
+        _failed(election_id, "wrong-code", throttle.failures)
         raise ProblemError(BAD_CODE)
     minutes = (
         settings.voter_token_minutes if "voter" in resolved.roles else settings.member_token_minutes

@@ -43,9 +43,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 if is_unavailable(e):  # an outage: one line, no traceback (api.problems)
                     log.warning(
                         "scheduled close failed",
-                        extra={
-                            "fields": {"event": "database-unavailable", "error": type(e).__name__}
-                        },
+                        extra={"event": "database-unavailable", "error": type(e).__name__},
                     )
                 else:
                     log.exception("scheduled close failed")
