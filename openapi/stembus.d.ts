@@ -4612,7 +4612,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `/problems/smtp-unavailable` The mail server cannot be reached */
+            /** @description `/problems/smtp-unavailable` The mail server cannot be reached; `/problems/smtp-login-failed` The mail server refused the login */
             502: {
                 headers: {
                     [name: string]: unknown;

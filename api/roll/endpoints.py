@@ -393,6 +393,7 @@ def export_invitations(
         ELECTION_ENDED,
         invitations.SMTP_NOT_CONFIGURED,
         invitations.SMTP_FAILED,
+        invitations.SMTP_LOGIN_FAILED,
     ),
     summary="E-mail a new code to the selected voters (committee), in Dutch and English",
     description="Each selected voter with an e-mail address gets a NEW code (by default only "

@@ -11,6 +11,7 @@ import csv
 import io
 import logging
 import smtplib
+import ssl
 from collections.abc import Iterable
 from email.message import EmailMessage
 from typing import Any
@@ -44,7 +45,60 @@ SMTP_FAILED = problem_type(
     "The mail server cannot be reached",
     "Connecting to the configured SMTP server failed; no code was changed.",
 )
+SMTP_LOGIN_FAILED = problem_type(
+    "smtp-login-failed",
+    502,
+    "The mail server refused the login",
+    "STEMBUS_SMTP_USERNAME and STEMBUS_SMTP_PASSWORD were not accepted (or the server offers no "
+    "login); no code was changed.",
+)
 _CHUNK = 500
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """Certificate and host name verified; the system's CAs, or only the configured CA file."""
+    cafile = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
+    ctx = ssl.create_default_context(cafile=cafile)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def connect(settings: Settings) -> smtplib.SMTP:
+    """An SMTP session as configured: implicit TLS, STARTTLS (refused when not offered) or
+    plain; then the login when a user name is set. Raises OSError or smtplib.SMTPException;
+    smtplib.SMTPAuthenticationError / SMTPNotSupportedError for a refused login. Nothing here
+    logs, and smtplib's debug output stays off, so the password is never written anywhere."""
+    host, port, timeout = (
+        settings.smtp_host or "",
+        settings.smtp_port,
+        settings.smtp_timeout_seconds,
+    )
+    smtp: smtplib.SMTP
+    if settings.smtp_security == "tls":
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context(settings))
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+    try:
+        smtp.ehlo()
+        if settings.smtp_security == "starttls":
+            # starttls() raises SMTPNotSupportedError when the server does not offer it: the
+            # codes are never sent in the clear by accident.
+            smtp.starttls(context=tls_context(settings))
+            smtp.ehlo()
+        if settings.smtp_username:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            try:
+                smtp.login(settings.smtp_username, password)
+            except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError) as e:
+                raise _LoginRefused from e
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+class _LoginRefused(Exception):
+    pass
 
 
 def select_voters(
@@ -190,7 +244,7 @@ def send(
     sent: list[tuple[int, str]] = []
     failed = 0
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+        with connect(settings) as smtp:
             for v, code in pairs:
                 try:
                     smtp.send_message(message(settings, election, v, code))
@@ -201,6 +255,8 @@ def send(
                     smtplib.SMTPSenderRefused,
                 ):
                     failed += 1
+    except _LoginRefused:
+        raise ProblemError(SMTP_LOGIN_FAILED) from None
     except (OSError, smtplib.SMTPException):
         if not sent:
             raise ProblemError(SMTP_FAILED) from None

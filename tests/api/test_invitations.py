@@ -147,7 +147,11 @@ def test_export_for_mail_merge_and_regenerate(election, captured_logs):
 def test_send_by_smtp(settings, operator_headers, smtp, request):
     inbox, port = smtp
     client, app = client_with(
-        settings, smtp_host="127.0.0.1", smtp_port=port, smtp_sender="verkiezingen@acme.example"
+        settings,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_sender="verkiezingen@acme.example",
+        smtp_security="none",
     )
     # After create_app, which resets the "stembus" logger's handlers.
     captured_logs = request.getfixturevalue("captured_logs")
@@ -186,7 +190,9 @@ def test_smtp_not_configured_or_unreachable(settings, operator_headers, election
     populated(election, 2)
     r = election.client.post(election.url("/invitations/send"), json={}, headers=election.committee)
     assert r.status_code == 409 and r.json()["type"] == "/problems/smtp-not-configured"
-    client, app = client_with(settings, smtp_host="127.0.0.1", smtp_port=free_port())
+    client, app = client_with(
+        settings, smtp_host="127.0.0.1", smtp_port=free_port(), smtp_security="none"
+    )
     with client:
         e = ElectionFixture(client, operator_headers)
         populated(e, 2)
