@@ -29,7 +29,9 @@ from api.roll.schemas import (
     DiffVoter,
     FreezeOut,
     ImportReport,
+    InvitationPreview,
     InvitationSelection,
+    InvitationText,
     ObjectionIn,
     ObjectionList,
     ObjectionOut,
@@ -410,7 +412,29 @@ def send_invitations(
     election = get_election(session, election_id, for_update=True)
     refuse_ended(election)
     voters = invitations.select_voters(session, election_id, body.voter_ids, body.without_code_only)
-    return SendReport.model_validate(invitations.send(session, settings, election, voters, who))
+    return SendReport.model_validate(
+        invitations.send(session, settings, election, voters, who, body.text)
+    )
+
+
+@router.post(
+    "/invitations/preview",
+    response_model=InvitationPreview,
+    responses=problem_responses(*AUTH, NOT_FOUND),
+    summary="The invitation mail as it would be sent (committee), with a sample name and code",
+    description="The committee's text (dates, helpdesk, a note, the voter's page) fills a "
+    "fixed Dutch and English template; the code and the address are in every mail. Nothing "
+    "is stored or sent.",
+)
+def preview_invitation(
+    election_id: str,
+    body: InvitationText,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: CommitteeDep,
+) -> InvitationPreview:
+    election = get_election(session, election_id)
+    return InvitationPreview.model_validate(invitations.preview(settings, election, body))
 
 
 @router.post(
