@@ -2252,8 +2252,6 @@ export interface components {
         };
         /** InvitationSelection */
         InvitationSelection: {
-            /** @description the committee's text (send only) */
-            text?: components["schemas"]["InvitationText"];
             /**
              * Voter Ids
              * @description these voters; null: every voter
@@ -3604,6 +3602,22 @@ export interface components {
             /** Without Email */
             without_email: number;
         };
+        /** SendSelection */
+        SendSelection: {
+            /** @description the committee's text */
+            text?: components["schemas"]["InvitationText"];
+            /**
+             * Voter Ids
+             * @description these voters; null: every voter
+             */
+            voter_ids?: number[] | null;
+            /**
+             * Without Code Only
+             * @description skip voters who already have an active code
+             * @default true
+             */
+            without_code_only: boolean;
+        };
         /** SettingsUpdate */
         SettingsUpdate: {
             settings: components["schemas"]["ElectionSettings"];
@@ -4690,7 +4704,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["InvitationSelection"];
+                "application/json": components["schemas"]["SendSelection"];
             };
         };
         responses: {

@@ -40,6 +40,7 @@ from api.roll.schemas import (
     ResolveIn,
     RollSummary,
     SendReport,
+    SendSelection,
     VoterDetail,
     VoterOut,
     VoterPage,
@@ -404,7 +405,7 @@ def export_invitations(
 )
 def send_invitations(
     election_id: str,
-    body: InvitationSelection,
+    body: SendSelection,
     session: SessionDep,
     settings: SettingsDep,
     who: CommitteeDep,

@@ -189,16 +189,16 @@ class InvitationPreview(BaseModel):
 class InvitationSelection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: InvitationText = Field(
-        default_factory=InvitationText, description="the committee's text (send only)"
-    )
-
     voter_ids: list[RowIdField] | None = Field(
         default=None, max_length=200_000, description="these voters; null: every voter"
     )
     without_code_only: bool = Field(
         default=True, description="skip voters who already have an active code"
     )
+
+
+class SendSelection(InvitationSelection):
+    text: InvitationText = Field(default_factory=InvitationText, description="the committee's text")
 
 
 class SendReport(BaseModel):

@@ -272,3 +272,11 @@ def test_send_with_the_committees_text(settings, operator_headers, smtp):
         code = next(line.split()[-1] for line in body.splitlines() if "Code:" in line)
         assert client.post(e.url("/login"), json={"code": code}).status_code == 200
     app.state.engine.dispose()
+
+
+def test_export_takes_no_mail_text(election):
+    populated(election, 1)
+    r = election.client.post(
+        election.url("/invitations/export"), json={"text": {}}, headers=election.committee
+    )
+    assert r.status_code == 422 and r.json()["type"] == "/problems/validation-error"
