@@ -307,6 +307,7 @@ DOCS: dict[str, tuple[str, str]] = {
     ),
     "voting-receipt_by_hash": ("", "`pending`, or `included` with the receipt"),
     "roll-send_invitations": ("", "how many invitations were sent"),
+    "roll-preview_invitation": ("", "the subject and plain-text body, with a sample name and code"),
     "roll-freeze": ("", "the counts and commitment appended"),
     "roll-import_roll": ("", "the diff against the current roll, applied unless `dry_run`"),
     # health and problems

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Secrets that must never protect a real deployment (documentation examples, placeholders).
@@ -101,8 +101,28 @@ class Settings(BaseSettings):
         "address through X-Forwarded-For; nobody else may",
     )
     smtp_host: str | None = None
-    smtp_port: int = 25
+    smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_sender: str = "stembus@localhost"
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="starttls: plain connection upgraded by STARTTLS (port 587 or 25; refused if "
+        "the server does not offer it); tls: implicit TLS from the first byte (port 465); none: "
+        "no encryption, the codes cross the network readable (a relay on the same host only)",
+    )
+    smtp_username: str | None = Field(
+        default=None, description="login (AUTH PLAIN or LOGIN) when set; only over TLS"
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, description="the login's password, from the environment; never logged"
+    )
+    smtp_timeout_seconds: float = Field(
+        default=30, gt=0, le=600, description="per connection and per SMTP command"
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the CA(s) that sign the mail server's certificate (a company "
+        "CA); unset: the system's trusted CAs. The certificate and host name are always checked",
+    )
     log_level: str = "INFO"
     metrics_token: str | None = Field(
         default=None,
@@ -114,6 +134,15 @@ class Settings(BaseSettings):
         description="FastAPI's native OpenTelemetry traces, metrics and logs, to the globally "
         "configured providers (off: no per-request provider lookups)",
     )
+
+    @model_validator(mode="after")
+    def _no_login_in_clear(self) -> Settings:
+        if self.smtp_username and self.smtp_security == "none":
+            raise ValueError(
+                "STEMBUS_SMTP_USERNAME with STEMBUS_SMTP_SECURITY=none would send the password "
+                "readable; use starttls or tls"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

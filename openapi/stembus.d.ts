@@ -148,6 +148,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/elections/{election_id}/invitations/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The invitation mail as it would be sent (committee), with a sample name and code
+         * @description The committee's text (dates, helpdesk, a note, the voter's page) fills a fixed Dutch and English template; the code and the address are in every mail. Nothing is stored or sent.
+         */
+        post: operations["roll-preview_invitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/elections/{election_id}/invitations/send": {
         parameters: {
             query?: never;
@@ -2220,6 +2240,16 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /** InvitationPreview */
+        InvitationPreview: {
+            /**
+             * Body
+             * @description plain text, with a sample name and a sample code
+             */
+            body: string;
+            /** Subject */
+            subject: string;
+        };
         /** InvitationSelection */
         InvitationSelection: {
             /**
@@ -2233,6 +2263,39 @@ export interface components {
              * @default true
              */
             without_code_only: boolean;
+        };
+        /**
+         * InvitationText
+         * @description The committee's own text in the invitation; the code and the address are always in it.
+         */
+        InvitationText: {
+            /**
+             * Dates
+             * @description e.g. when voting opens and closes
+             */
+            dates?: string | null;
+            /**
+             * Helpdesk
+             * @description whom to ask: a name, an address, a number
+             */
+            helpdesk?: string | null;
+            /**
+             * Languages
+             * @description Dutch then English, or one of them
+             * @default nl+en
+             * @enum {string}
+             */
+            languages: "nl+en" | "nl" | "en";
+            /**
+             * Note
+             * @description a paragraph of its own
+             */
+            note?: string | null;
+            /**
+             * Voter Page Url
+             * @description the voter's page; default `{public base url}/elections/{id}`
+             */
+            voter_page_url?: string | null;
         };
         /** IssuanceEntry */
         IssuanceEntry: {
@@ -3539,6 +3602,22 @@ export interface components {
             /** Without Email */
             without_email: number;
         };
+        /** SendSelection */
+        SendSelection: {
+            /** @description the committee's text */
+            text?: components["schemas"]["InvitationText"];
+            /**
+             * Voter Ids
+             * @description these voters; null: every voter
+             */
+            voter_ids?: number[] | null;
+            /**
+             * Without Code Only
+             * @description skip voters who already have an active code
+             * @default true
+             */
+            without_code_only: boolean;
+        };
         /** SettingsUpdate */
         SettingsUpdate: {
             settings: components["schemas"]["ElectionSettings"];
@@ -4525,6 +4604,95 @@ export interface operations {
             };
         };
     };
+    "roll-preview_invitation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                election_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationText"];
+            };
+        };
+        responses: {
+            /** @description the subject and plain-text body, with a sample name and code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPreview"];
+                };
+            };
+            /** @description `/problems/malformed-request` Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/unauthenticated` Authentication required; `/problems/token-revoked` Token revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/forbidden` Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/not-found` Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/validation-error` Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/internal-error` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/service-unavailable` The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     "roll-send_invitations": {
         parameters: {
             query?: never;
@@ -4536,7 +4704,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["InvitationSelection"];
+                "application/json": components["schemas"]["SendSelection"];
             };
         };
         responses: {
@@ -4612,7 +4780,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `/problems/smtp-unavailable` The mail server cannot be reached */
+            /** @description `/problems/smtp-unavailable` The mail server cannot be reached; `/problems/smtp-login-failed` The mail server refused the login */
             502: {
                 headers: {
                     [name: string]: unknown;

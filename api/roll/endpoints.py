@@ -29,7 +29,9 @@ from api.roll.schemas import (
     DiffVoter,
     FreezeOut,
     ImportReport,
+    InvitationPreview,
     InvitationSelection,
+    InvitationText,
     ObjectionIn,
     ObjectionList,
     ObjectionOut,
@@ -38,6 +40,7 @@ from api.roll.schemas import (
     ResolveIn,
     RollSummary,
     SendReport,
+    SendSelection,
     VoterDetail,
     VoterOut,
     VoterPage,
@@ -393,6 +396,7 @@ def export_invitations(
         ELECTION_ENDED,
         invitations.SMTP_NOT_CONFIGURED,
         invitations.SMTP_FAILED,
+        invitations.SMTP_LOGIN_FAILED,
     ),
     summary="E-mail a new code to the selected voters (committee), in Dutch and English",
     description="Each selected voter with an e-mail address gets a NEW code (by default only "
@@ -401,7 +405,7 @@ def export_invitations(
 )
 def send_invitations(
     election_id: str,
-    body: InvitationSelection,
+    body: SendSelection,
     session: SessionDep,
     settings: SettingsDep,
     who: CommitteeDep,
@@ -409,7 +413,29 @@ def send_invitations(
     election = get_election(session, election_id, for_update=True)
     refuse_ended(election)
     voters = invitations.select_voters(session, election_id, body.voter_ids, body.without_code_only)
-    return SendReport.model_validate(invitations.send(session, settings, election, voters, who))
+    return SendReport.model_validate(
+        invitations.send(session, settings, election, voters, who, body.text)
+    )
+
+
+@router.post(
+    "/invitations/preview",
+    response_model=InvitationPreview,
+    responses=problem_responses(*AUTH, NOT_FOUND),
+    summary="The invitation mail as it would be sent (committee), with a sample name and code",
+    description="The committee's text (dates, helpdesk, a note, the voter's page) fills a "
+    "fixed Dutch and English template; the code and the address are in every mail. Nothing "
+    "is stored or sent.",
+)
+def preview_invitation(
+    election_id: str,
+    body: InvitationText,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: CommitteeDep,
+) -> InvitationPreview:
+    election = get_election(session, election_id)
+    return InvitationPreview.model_validate(invitations.preview(settings, election, body))
 
 
 @router.post(

@@ -11,6 +11,7 @@ import csv
 import io
 import logging
 import smtplib
+import ssl
 from collections.abc import Iterable
 from email.message import EmailMessage
 from typing import Any
@@ -26,6 +27,7 @@ from api.db import rowcount
 from api.elections.models import Election, utcnow
 from api.problems import ProblemError, problem_type
 from api.roll.models import Voter
+from api.roll.schemas import InvitationText
 from api.settings import Settings
 from api.text import csv_cell
 
@@ -44,7 +46,60 @@ SMTP_FAILED = problem_type(
     "The mail server cannot be reached",
     "Connecting to the configured SMTP server failed; no code was changed.",
 )
+SMTP_LOGIN_FAILED = problem_type(
+    "smtp-login-failed",
+    502,
+    "The mail server refused the login",
+    "STEMBUS_SMTP_USERNAME and STEMBUS_SMTP_PASSWORD were not accepted (or the server offers no "
+    "login); no code was changed.",
+)
 _CHUNK = 500
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """Certificate and host name verified; the system's CAs, or only the configured CA file."""
+    cafile = str(settings.smtp_ca_file) if settings.smtp_ca_file else None
+    ctx = ssl.create_default_context(cafile=cafile)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def connect(settings: Settings) -> smtplib.SMTP:
+    """An SMTP session as configured: implicit TLS, STARTTLS (refused when not offered) or
+    plain; then the login when a user name is set. Raises OSError or smtplib.SMTPException;
+    smtplib.SMTPAuthenticationError / SMTPNotSupportedError for a refused login. Nothing here
+    logs, and smtplib's debug output stays off, so the password is never written anywhere."""
+    host, port, timeout = (
+        settings.smtp_host or "",
+        settings.smtp_port,
+        settings.smtp_timeout_seconds,
+    )
+    smtp: smtplib.SMTP
+    if settings.smtp_security == "tls":
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls_context(settings))
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+    try:
+        smtp.ehlo()
+        if settings.smtp_security == "starttls":
+            # starttls() raises SMTPNotSupportedError when the server does not offer it: the
+            # codes are never sent in the clear by accident.
+            smtp.starttls(context=tls_context(settings))
+            smtp.ehlo()
+        if settings.smtp_username:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            try:
+                smtp.login(settings.smtp_username, password)
+            except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError) as e:
+                raise _LoginRefused from e
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+class _LoginRefused(Exception):
+    pass
 
 
 def select_voters(
@@ -147,39 +202,93 @@ def login_url(settings: Settings, election_id: str) -> str:
     return f"{settings.public_base_url.rstrip('/')}/elections/{election_id}"
 
 
-def message(settings: Settings, election: Election, v: Any, code: str) -> EmailMessage:
-    """The invitation, Dutch first, then English."""
-    url = login_url(settings, election.id)
-    msg = EmailMessage()
-    msg["From"] = settings.smtp_sender
-    msg["To"] = v.email
-    msg["Subject"] = f"Uw persoonlijke code / Your personal code: {election.name}"
-    msg.set_content(
-        f"Beste {v.name},\n\n"
+SAMPLE_NAME = "Voornaam Achternaam"
+SAMPLE_CODE = "XXXX-XXXX-XXXX-XXXX-XXXX"
+
+
+def _nl(election: Election, name: str, code: str, url: str, text: InvitationText) -> str:
+    extra = "".join(
+        f"{label}: {value}\n\n"
+        for label, value in (("Data", text.dates), ("Vragen? Helpdesk", text.helpdesk))
+        if value
+    )
+    note = f"{text.note}\n\n" if text.note else ""
+    return (
+        f"Beste {name},\n\n"
         f'U staat op de kiezerslijst van "{election.name}" ({election.organisation}).\n'
         f"Met uw persoonlijke code kunt u inloggen om uw registratie te bekijken, collega's te "
         f"nomineren en later te stemmen:\n\n"
         f"    Code:  {code}\n"
         f"    Adres: {url}\n\n"
+        f"{extra}{note}"
         f"De code is persoonlijk en geldt voor de hele verkiezing. Deel hem met niemand. "
         f"Ontvangt u later een nieuwe code, dan werkt deze niet meer.\n\n"
-        f"Met vriendelijke groet,\nDe verkiezingscommissie\n\n"
-        f"-- English --\n\n"
-        f"Dear {v.name},\n\n"
+        f"Met vriendelijke groet,\nDe verkiezingscommissie\n"
+    )
+
+
+def _en(election: Election, name: str, code: str, url: str, text: InvitationText) -> str:
+    extra = "".join(
+        f"{label}: {value}\n\n"
+        for label, value in (("Dates", text.dates), ("Questions? Helpdesk", text.helpdesk))
+        if value
+    )
+    note = f"{text.note}\n\n" if text.note else ""
+    return (
+        f"Dear {name},\n\n"
         f'You are on the voter roll of "{election.name}" ({election.organisation}).\n'
         f"With your personal code you can log in to check your registration, nominate "
         f"colleagues and, later, vote:\n\n"
         f"    Code:    {code}\n"
         f"    Address: {url}\n\n"
+        f"{extra}{note}"
         f"The code is personal and valid for the whole election. Do not share it. If you "
         f"receive a new code later, this one stops working.\n\n"
         f"Kind regards,\nThe election committee\n"
     )
+
+
+def compose(
+    settings: Settings, election: Election, name: str, code: str, text: InvitationText
+) -> tuple[str, str]:
+    """Subject and plain-text body. The committee's text fills slots of a fixed template, so
+    the code and the address are in every mail, whatever it writes."""
+    url = text.voter_page_url or login_url(settings, election.id)
+    parts, subjects = [], []
+    if text.languages in ("nl+en", "nl"):
+        parts.append(_nl(election, name, code, url, text))
+        subjects.append("Uw persoonlijke code")
+    if text.languages in ("nl+en", "en"):
+        parts.append(_en(election, name, code, url, text))
+        subjects.append("Your personal code")
+    return f"{' / '.join(subjects)}: {election.name}", "\n-- English --\n\n".join(parts)
+
+
+def preview(settings: Settings, election: Election, text: InvitationText) -> dict[str, str]:
+    subject, body = compose(settings, election, SAMPLE_NAME, SAMPLE_CODE, text)
+    return {"subject": subject, "body": body}
+
+
+def message(
+    settings: Settings, election: Election, v: Any, code: str, text: InvitationText
+) -> EmailMessage:
+    """The invitation, Dutch first, then English (or one of them), as plain text."""
+    subject, body = compose(settings, election, v.name, code, text)
+    msg = EmailMessage()
+    msg["From"] = settings.smtp_sender
+    msg["To"] = v.email
+    msg["Subject"] = subject
+    msg.set_content(body)
     return msg
 
 
 def send(
-    session: Session, settings: Settings, election: Election, voters: list[Any], by: Principal
+    session: Session,
+    settings: Settings,
+    election: Election,
+    voters: list[Any],
+    by: Principal,
+    text: InvitationText,
 ) -> dict[str, int]:
     """Mail a new code to each selected voter with an e-mail address. A voter's code changes
     only when the server accepted their message; a refused recipient keeps their old code."""
@@ -190,10 +299,10 @@ def send(
     sent: list[tuple[int, str]] = []
     failed = 0
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+        with connect(settings) as smtp:
             for v, code in pairs:
                 try:
-                    smtp.send_message(message(settings, election, v, code))
+                    smtp.send_message(message(settings, election, v, code, text))
                     sent.append((v.id, code))  # type: ignore[arg-type]
                 except (
                     smtplib.SMTPRecipientsRefused,
@@ -201,6 +310,8 @@ def send(
                     smtplib.SMTPSenderRefused,
                 ):
                     failed += 1
+    except _LoginRefused:
+        raise ProblemError(SMTP_LOGIN_FAILED) from None
     except (OSError, smtplib.SMTPException):
         if not sent:
             raise ProblemError(SMTP_FAILED) from None

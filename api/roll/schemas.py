@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.bounds import RowIdField
 from api.timestamps import UtcDateTime
@@ -146,6 +148,44 @@ class Registration(BaseModel):
     objections: list[ObjectionOut]
 
 
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
+class InvitationText(BaseModel):
+    """The committee's own text in the invitation; the code and the address are always in it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    languages: Literal["nl+en", "nl", "en"] = Field(
+        default="nl+en", description="Dutch then English, or one of them"
+    )
+    dates: str | None = Field(
+        default=None, max_length=500, description="e.g. when voting opens and closes"
+    )
+    helpdesk: str | None = Field(
+        default=None, max_length=500, description="whom to ask: a name, an address, a number"
+    )
+    note: str | None = Field(default=None, max_length=2000, description="a paragraph of its own")
+    voter_page_url: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=r"^https?://[^\s]+$",
+        description="the voter's page; default `{public base url}/elections/{id}`",
+    )
+
+    @field_validator("dates", "helpdesk", "note")
+    @classmethod
+    def _plain_text(cls, v: str | None) -> str | None:
+        if v is not None and _CONTROL.search(v):
+            raise ValueError("plain text only: no control characters except line breaks")
+        return v
+
+
+class InvitationPreview(BaseModel):
+    subject: str
+    body: str = Field(description="plain text, with a sample name and a sample code")
+
+
 class InvitationSelection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -155,6 +195,10 @@ class InvitationSelection(BaseModel):
     without_code_only: bool = Field(
         default=True, description="skip voters who already have an active code"
     )
+
+
+class SendSelection(InvitationSelection):
+    text: InvitationText = Field(default_factory=InvitationText, description="the committee's text")
 
 
 class SendReport(BaseModel):

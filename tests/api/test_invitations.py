@@ -147,7 +147,11 @@ def test_export_for_mail_merge_and_regenerate(election, captured_logs):
 def test_send_by_smtp(settings, operator_headers, smtp, request):
     inbox, port = smtp
     client, app = client_with(
-        settings, smtp_host="127.0.0.1", smtp_port=port, smtp_sender="verkiezingen@acme.example"
+        settings,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_sender="verkiezingen@acme.example",
+        smtp_security="none",
     )
     # After create_app, which resets the "stembus" logger's handlers.
     captured_logs = request.getfixturevalue("captured_logs")
@@ -186,7 +190,9 @@ def test_smtp_not_configured_or_unreachable(settings, operator_headers, election
     populated(election, 2)
     r = election.client.post(election.url("/invitations/send"), json={}, headers=election.committee)
     assert r.status_code == 409 and r.json()["type"] == "/problems/smtp-not-configured"
-    client, app = client_with(settings, smtp_host="127.0.0.1", smtp_port=free_port())
+    client, app = client_with(
+        settings, smtp_host="127.0.0.1", smtp_port=free_port(), smtp_security="none"
+    )
     with client:
         e = ElectionFixture(client, operator_headers)
         populated(e, 2)
@@ -199,3 +205,78 @@ def test_smtp_not_configured_or_unreachable(settings, operator_headers, election
         first = list(csv.DictReader(io.StringIO(code)))[0]["access_code"]
         assert client.post(e.url("/login"), json={"code": first}).status_code == 200
     app.state.engine.dispose()
+
+
+def test_preview_with_the_committees_text(election):
+    url = election.url("/invitations/preview")
+    r = election.client.post(url, json={}, headers=election.committee)
+    assert r.status_code == 200, r.text
+    p = r.json()
+    assert p["subject"] == "Uw persoonlijke code / Your personal code: OR-verkiezing 2027"
+    assert p["body"].startswith("Beste Voornaam Achternaam,") and "Dear " in p["body"]
+    assert p["body"].count("XXXX-XXXX-XXXX-XXXX-XXXX") == 2
+    assert p["body"].count(f"https://stembus.test/elections/{election.id}") == 2
+    assert "Helpdesk" not in p["body"] and "Data:" not in p["body"]
+    text = {
+        "languages": "en",
+        "dates": "Voting opens 3 March 09:00 and closes 10 March 17:00",
+        "helpdesk": "Ans de Vries, or@acme.example, 020 555 0100",
+        "note": "The candidates introduce themselves on the intranet.\nPlease vote!",
+        "voter_page_url": "https://vote.acme.example/or2027",
+    }
+    p = election.client.post(url, json=text, headers=election.committee).json()
+    assert p["subject"] == "Your personal code: OR-verkiezing 2027"
+    assert "Beste" not in p["body"] and p["body"].startswith("Dear Voornaam Achternaam,")
+    for value in (text["dates"], text["helpdesk"], text["note"]):
+        assert value in p["body"]
+    assert "    Code:    XXXX-XXXX-XXXX-XXXX-XXXX\n" in p["body"]
+    assert "    Address: https://vote.acme.example/or2027\n" in p["body"]
+    assert "stembus.test" not in p["body"]
+    p = election.client.post(url, json={"languages": "nl"}, headers=election.committee).json()
+    assert p["subject"] == "Uw persoonlijke code: OR-verkiezing 2027"
+    assert "Dear" not in p["body"] and "    Code:  XXXX-XXXX-XXXX-XXXX-XXXX\n" in p["body"]
+    # Bounded, plain text, an http(s) address, nothing unknown.
+    for bad in (
+        {"dates": "x" * 501},
+        {"helpdesk": "x" * 501},
+        {"note": "x" * 2001},
+        {"note": "bell\x07"},
+        {"dates": "a\rb"},
+        {"voter_page_url": "javascript:alert(1)"},
+        {"voter_page_url": "https://a.example/ b"},
+        {"languages": "de"},
+        {"subject": "mine"},
+    ):
+        r = election.client.post(url, json=bad, headers=election.committee)
+        assert r.status_code == 422, (bad, r.text)
+        assert r.json()["type"] == "/problems/validation-error"
+    r = election.client.post(url, json={"note": "x" * 2000}, headers=election.committee)
+    assert r.status_code == 200
+    assert election.client.post(url, json={}).status_code == 401
+
+
+def test_send_with_the_committees_text(settings, operator_headers, smtp):
+    inbox, port = smtp
+    client, app = client_with(settings, smtp_host="127.0.0.1", smtp_port=port, smtp_security="none")
+    with client:
+        e = ElectionFixture(client, operator_headers)
+        populated(e, 1)
+        text = {"helpdesk": "or@acme.example", "voter_page_url": "https://vote.acme.example/x"}
+        r = client.post(e.url("/invitations/send"), json={"text": text}, headers=e.committee)
+        assert r.json() == {"sent": 1, "failed": 0, "without_email": 0}
+        [(_, msg)] = inbox.messages
+        body = msg.get_payload(decode=True).decode()
+        assert msg.get_content_type() == "text/plain"
+        assert body.count("Helpdesk: or@acme.example") == 2
+        assert body.count("https://vote.acme.example/x") == 2 and "stembus.test" not in body
+        code = next(line.split()[-1] for line in body.splitlines() if "Code:" in line)
+        assert client.post(e.url("/login"), json={"code": code}).status_code == 200
+    app.state.engine.dispose()
+
+
+def test_export_takes_no_mail_text(election):
+    populated(election, 1)
+    r = election.client.post(
+        election.url("/invitations/export"), json={"text": {}}, headers=election.committee
+    )
+    assert r.status_code == 422 and r.json()["type"] == "/problems/validation-error"

@@ -17,4 +17,5 @@ RULES = {
     ("POST", f"{P}/me/objections"): {"voter"},
     ("POST", f"{P}/invitations/export"): C,
     ("POST", f"{P}/invitations/send"): C,
+    ("POST", f"{P}/invitations/preview"): C,
 }
