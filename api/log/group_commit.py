@@ -56,8 +56,10 @@ from api.db import commit as commit_session
 from api.elections.models import Election
 from api.problems import ProblemError
 
-Work = Callable[[Session], dict[str, Any] | None]
-After = Callable[[Session, dict[str, Any] | None], Any]
+# A job's entry: as it is, or already encoded (api.log.pool.Encoded).
+Entry = Any
+Work = Callable[[Session], Entry | None]
+After = Callable[[Session, Entry | None], Any]
 
 
 @dataclass(eq=False)

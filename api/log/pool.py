@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, func, insert, select
 from sqlmodel import Session
@@ -71,6 +71,15 @@ _SEQ_INSERT = insert(_SEQ)
 _CHUNK = 5000
 
 
+class Encoded(NamedTuple):
+    """An entry with its RFC 8785 bytes and leaf hash, for a caller that computed them already
+    (the cast path needs the hash before it pools the ballot: no second encoding)."""
+
+    entry: dict[str, Any]
+    body: bytes
+    leaf_hash: bytes
+
+
 class Pooled:
     """One pooled entry: its leaf hash, type and canonical bytes."""
 
@@ -82,21 +91,29 @@ class Pooled:
         self.body = body
 
 
-def pool_entries(session: Session, election_id: str, entries: Sequence[dict[str, Any]]) -> None:
-    """Pool accepted issuance and ballot entries (each names its election and group). An entry
-    already pooled (the same bytes) is not pooled twice: the caller's atomic rule decides."""
+def pool_entries(
+    session: Session, election_id: str, entries: Sequence[dict[str, Any] | Encoded]
+) -> None:
+    """Pool accepted issuance and ballot entries (each names its election and group), given as
+    they are or already encoded. An entry already pooled (the same bytes) is not pooled twice:
+    the caller's atomic rule decides."""
     if not entries:
         return
     rows = []
-    for e in entries:
+    for item in entries:
+        if isinstance(item, Encoded):
+            e, body, leaf = item
+        else:
+            e = item
+            body = canonical_json(e)
+            leaf = leaf_hash(body)
         check_entry(election_id, e)
         if e["type"] not in ("issuance", "ballot"):
             raise ValueError(f"only issuance and ballot entries are pooled, not {e['type']}")
-        body = canonical_json(e)
         rows.append(
             {
                 "election_id": election_id,
-                "leaf_hash": leaf_hash(body),
+                "leaf_hash": leaf,
                 "group": e["group"],
                 "type": e["type"],
                 "body": body,

@@ -74,12 +74,9 @@ def append_entries(
     session: Session,
     election_id: str,
     entries: Sequence[dict[str, Any]],
-    *,
-    checkpoint_each: bool = False,
 ) -> list[LogEntry]:
-    """Append typed entries (each a JSON object with `type`) and return the stored rows.
-
-    One checkpoint for the new size, or with `checkpoint_each` one per entry (size index + 1)."""
+    """Append typed entries (each a JSON object with `type`) and return the stored rows, with
+    one signed checkpoint for the new size."""
     if not entries:
         return []
     for e in entries:
@@ -88,15 +85,13 @@ def append_entries(
     for e in entries:
         body = canonical_json(e)
         encoded.append((e["type"], body, leaf_hash(body)))
-    return append_rows(session, election_id, encoded, checkpoint_each=checkpoint_each)
+    return append_rows(session, election_id, encoded)
 
 
 def append_rows(
     session: Session,
     election_id: str,
     encoded: Sequence[tuple[str, bytes, bytes]],
-    *,
-    checkpoint_each: bool = False,
 ) -> list[LogEntry]:
     """Append entries already checked and encoded as (type, canonical bytes, leaf hash), in this
     order, with the Merkle tree and a signed checkpoint (api.log.tree.after_append)."""
@@ -122,13 +117,7 @@ def append_rows(
         ],
     )
     # The Merkle tree and a signed checkpoint follow every append, in the same transaction.
-    tree.after_append(
-        session,
-        tree.settings_of_session(session),
-        election_id,
-        rows,
-        checkpoint_each=checkpoint_each,
-    )
+    tree.after_append(session, tree.settings_of_session(session), election_id, rows)
     return rows
 
 

@@ -4,8 +4,9 @@ Every entry of every phase is a leaf. `after_append` runs inside the appending t
 the rows are flushed and while the election's row lock (the atomic `log_size` UPDATE in
 api.log.service) serialises appends: it adds the leaves to the tree of perfect subtrees
 (crypto.merkle.MerkleLog over `SqlNodeStore`) and signs a checkpoint of the new size with the
-election's log key. So every size the log ever had has a signed checkpoint, and a receipt's
-checkpoint is the one made by its own append.
+election's log key: one checkpoint per append, so for a flush of issuance and ballot entries
+(api.log.pool) one after the whole flush, and a receipt's checkpoint is the first that covers its
+entry (api.log.receipts).
 
 The log key (Ed25519) is made on the first append (`election_created`); its private half is
 stored only encrypted (api.log.atrest). Origin and key name: `<public base URL host>/elections/<id>`
@@ -154,16 +155,9 @@ def log_verifier(session: Session, election_id: str) -> note.Verifier | None:
 
 
 def after_append(
-    session: Session,
-    settings: Settings,
-    election_id: str,
-    rows: Sequence[LogEntry],
-    *,
-    checkpoint_each: bool = False,
+    session: Session, settings: Settings, election_id: str, rows: Sequence[LogEntry]
 ) -> LogCheckpoint:
-    """Add the appended rows as leaves and sign a checkpoint of the new size (with
-    `checkpoint_each`, of every size from the first new entry on: a group commit of several
-    requests' entries keeps "the receipt's checkpoint has size index + 1")."""
+    """Add the appended rows as leaves and sign a checkpoint of the new size."""
     first = rows[0].idx
     end = first + len(rows)
     store = SqlNodeStore(session, election_id)
@@ -175,39 +169,16 @@ def after_append(
     signer = log_signer(session, settings, election_id, create=first == 0)
     if signer is None:
         raise RuntimeError(f"election {election_id} has entries but no log key")
-    # Every perfect subtree of [0, size) for first < size <= end is on the old right edge
-    # (primed) or was written by this append (cached): no query for the roots.
-    sizes = range(first + 1, end + 1) if checkpoint_each else (end,)
-    cps: dict[int, LogCheckpoint] = {}
-    for size in sizes:
-        root = tree.root(size)
-        text = note.sign_checkpoint(note.Checkpoint(signer.name, size, root), signer)
-        cps[size] = LogCheckpoint(election_id=election_id, size=size, root=root, note=text)
+    # Every perfect subtree of [0, end) is on the old right edge (primed) or was written by this
+    # append (cached): no query for the root.
+    root = tree.root(end)
+    text = note.sign_checkpoint(note.Checkpoint(signer.name, end, root), signer)
+    cp = LogCheckpoint(election_id=election_id, size=end, root=root, note=text)
     session.execute(
         _INSERT_CHECKPOINTS,
-        [
-            {"election_id": election_id, "size": c.size, "root": c.root, "note": c.note}
-            for c in cps.values()
-        ],
+        [{"election_id": election_id, "size": cp.size, "root": cp.root, "note": cp.note}],
     )
-    # Keep this append's tree for the rest of the transaction: a receipt for an entry just
-    # appended needs only nodes this append read or wrote (the right edge), so no query.
-    session.info.setdefault(_RECENT, {})[election_id] = (cps, tree)
-    return cps[end]
-
-
-_RECENT = "stembus.log.recent"
-
-
-def recent_append(
-    session: Session, election_id: str, size: int
-) -> tuple[LogCheckpoint, merkle.MerkleLog] | None:
-    """The checkpoint of `size` signed by this session's latest append to the election, with
-    that append's tree, if that append made one."""
-    got = session.info.get(_RECENT, {}).get(election_id)
-    if got is None or size not in got[0]:
-        return None
-    return got[0][size], got[1]
+    return cp
 
 
 # ------------------------------------------------------------------------------ reading

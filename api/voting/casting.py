@@ -169,7 +169,8 @@ def cast_ballot(
     election_settings = parsed_settings(election.settings_json)
     revote = election_settings.revoting_allowed
     seq = entry["seq"]
-    entry_hash = leaf_hash(canonical_json(entry))
+    body = canonical_json(entry)
+    entry_hash = leaf_hash(body)
     accepted: dict[str, bool] = {}
 
     # The seq rule needs no election lock: the credential's row locks only itself. What follows
@@ -177,10 +178,10 @@ def cast_ballot(
     # this process (api.log.group_commit): the status once more (a close may have committed
     # meanwhile, so no ballot is pooled after the pools were flushed for `voting closed`), then
     # the pool insert and, if the group is due, its flush.
-    def work(s: Session) -> dict[str, Any] | None:
+    def work(s: Session) -> pool.Encoded | None:
         if _raise_seq(s, election_id, cred, group, seq, revote):
             accepted["new"] = True
-            return entry
+            return pool.Encoded(entry, body, entry_hash)  # pooled without a second encoding
         # Refused by the seq rule, unless it is this very ballot again (a lost answer): pool
         # first, then log, so a flush committing in between cannot hide it from both reads.
         if pool.is_pooled(s, election_id, entry_hash) or (
@@ -190,7 +191,7 @@ def cast_ballot(
             return None
         raise ProblemError(SUPERSEDED if revote else NO_REVOTING)
 
-    def after(s: Session, _entry: dict[str, Any] | None) -> Promise:
+    def after(s: Session, _entry: pool.Encoded | None) -> Promise:
         return build_promise(s, election_id, entry_hash)
 
     def closed(status: str) -> ProblemError:
