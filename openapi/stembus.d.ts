@@ -1600,6 +1600,29 @@ export interface components {
              */
             size: number;
         };
+        /**
+         * ChoiceQuestionResult
+         * @description A `single`, `up_to_k` or `yes_no_abstain` question: a count per option.
+         */
+        ChoiceQuestionResult: {
+            /** Answered */
+            answered: number;
+            /** Blank */
+            blank: number;
+            /** Max Choices */
+            max_choices: number;
+            /** Options */
+            options: components["schemas"]["OptionResult"][];
+            /** Question */
+            question: string;
+            /** Required */
+            required: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            rule: "single" | "up_to_k" | "yes_no_abstain";
+        };
         /** CodeOut */
         CodeOut: {
             /**
@@ -1716,6 +1739,11 @@ export interface components {
             invalid: number;
             /** Invalid Reasons */
             invalid_reasons: components["schemas"]["ReasonCount"][];
+            /**
+             * Skipped
+             * @description valid ballots that skipped the whole consultation
+             */
+            skipped: number;
             /** Total */
             total: number;
             /**
@@ -1735,7 +1763,25 @@ export interface components {
              */
             kind: "consultation";
             /** Questions */
-            questions: components["schemas"]["QuestionResult"][];
+            questions: (components["schemas"]["ChoiceQuestionResult"] | components["schemas"]["ScaleQuestionResult"] | components["schemas"]["RankingQuestionResult"] | components["schemas"]["OpenQuestionResult"])[];
+            /** Share Basis */
+            share_basis: string;
+        };
+        /** ConsultationOther */
+        ConsultationOther: {
+            ballots: components["schemas"]["ConsultationBallots"];
+            /**
+             * Kind
+             * @constant
+             */
+            kind: "consultation";
+            /**
+             * Merged
+             * @description the kiesgroepen counted together here
+             */
+            merged: string[];
+            /** Questions */
+            questions: (components["schemas"]["ChoiceQuestionResult"] | components["schemas"]["ScaleQuestionResult"] | components["schemas"]["RankingQuestionResult"] | components["schemas"]["OpenQuestionResult"])[];
             /** Share Basis */
             share_basis: string;
         };
@@ -1745,15 +1791,22 @@ export interface components {
          */
         ConsultationResult: {
             ballots: components["schemas"]["ConsultationBallots"];
-            /** Groups */
+            /**
+             * Groups
+             * @description the kiesgroepen with at least min_group_size ballots (docs/rules.md 'Small groups'); a consultation of one kiesgroep always shows it
+             */
             groups?: components["schemas"]["ConsultationGroup"][];
             /**
              * Kind
              * @constant
              */
             kind: "consultation";
+            /** Min Group Size */
+            min_group_size: number;
+            /** @description the smaller kiesgroepen merged (with as many larger ones as it takes for 'other' to hold min_group_size ballots and two kiesgroepen); null if none */
+            other: components["schemas"]["ConsultationOther"] | null;
             /** Questions */
-            questions: components["schemas"]["QuestionResult"][];
+            questions: (components["schemas"]["ChoiceQuestionResult"] | components["schemas"]["ScaleQuestionResult"] | components["schemas"]["RankingQuestionResult"] | components["schemas"]["OpenQuestionResult"])[];
             /** Share Basis */
             share_basis: string;
         };
@@ -1945,6 +1998,12 @@ export interface components {
              * @enum {string}
              */
             kind: "works_council" | "consultation";
+            /**
+             * Min Group Size
+             * @description consultation: a kiesgroep's results are published separately only when it has at least this many ballots; smaller groups are merged into 'other' (docs/rules.md 'Small groups')
+             * @default 10
+             */
+            min_group_size: number;
             /**
              * Min Months To Stand
              * @default 3
@@ -2751,6 +2810,27 @@ export interface components {
             /** Text */
             text: string;
         };
+        /**
+         * OpenQuestionResult
+         * @description An `open` question: the answers sorted by code point, never in ballot order.
+         */
+        OpenQuestionResult: {
+            /** Answered */
+            answered: number;
+            /** Answers */
+            answers: string[];
+            /** Blank */
+            blank: number;
+            /** Question */
+            question: string;
+            /** Required */
+            required: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            rule: "open";
+        };
         /** Option */
         Option: {
             /**
@@ -2789,6 +2869,16 @@ export interface components {
              * @description recorded with the override
              */
             reason: string;
+        };
+        /** PairwiseRow */
+        PairwiseRow: {
+            /** Option */
+            option: string;
+            /**
+             * Prefer
+             * @description per option in definition order, the ballots preferring this option to that one; null on the diagonal
+             */
+            prefer: (number | null)[];
         };
         /** PersonOrderIn */
         PersonOrderIn: {
@@ -2882,6 +2972,17 @@ export interface components {
              * @enum {string}
              */
             type: "phase_changed";
+        };
+        /** PointResult */
+        PointResult: {
+            /** Count */
+            count: number;
+            /** Percent */
+            percent: string | null;
+            /** Point */
+            point: number;
+            /** @description of the ballots that answered the question */
+            share: components["schemas"]["ExactFraction"] | null;
         };
         /**
          * ProblemDetails
@@ -3140,7 +3241,8 @@ export interface components {
         };
         /**
          * Question
-         * @description A consultation question (raadpleging).
+         * @description A consultation question (raadpleging). The kinds and their answers: docs/rules.md
+         *     "Consultations", the ballot encoding: docs/client-protocol.md "Consultation answers".
          */
         Question: {
             /**
@@ -3153,31 +3255,53 @@ export interface components {
              * @default 1
              */
             max_choices: number;
+            /**
+             * Max Label
+             * @description scale: label of the high end
+             * @default
+             */
+            max_label: string;
+            /**
+             * Max Length
+             * @description open: the longest answer, in characters
+             * @default 500
+             */
+            max_length: number;
+            /**
+             * Min Label
+             * @description scale: label of the low end
+             * @default
+             */
+            min_label: string;
             /** Options */
             options?: components["schemas"]["Option"][];
             /**
+             * Required
+             * @description a ballot must answer this question, unless it skips the whole consultation (a blank ballot)
+             * @default false
+             */
+            required: boolean;
+            /**
              * Rule
+             * @description single: one option; up_to_k: up to max_choices options; yes_no_abstain; scale: one integer scale_min..scale_max; ranking: options in order of preference (Borda count, Condorcet winner); open: a text of at most max_length characters
              * @default single
              * @enum {string}
              */
-            rule: "single" | "up_to_k" | "yes_no_abstain";
+            rule: "single" | "up_to_k" | "yes_no_abstain" | "scale" | "ranking" | "open";
+            /**
+             * Scale Max
+             * @description scale: the highest point
+             * @default 5
+             */
+            scale_max: number;
+            /**
+             * Scale Min
+             * @description scale: the lowest point
+             * @default 1
+             */
+            scale_min: number;
             /** Text */
             text: string;
-        };
-        /** QuestionResult */
-        QuestionResult: {
-            /** Answered */
-            answered: number;
-            /** Blank */
-            blank: number;
-            /** Max Choices */
-            max_choices: number;
-            /** Options */
-            options: components["schemas"]["OptionResult"][];
-            /** Question */
-            question: string;
-            /** Rule */
-            rule: string;
         };
         /** QuestionsPublishedEntry */
         QuestionsPublishedEntry: {
@@ -3216,10 +3340,63 @@ export interface components {
             /** Voter Id */
             voter_id: number;
         };
+        /** RankedOption */
+        RankedOption: {
+            /**
+             * Borda
+             * @description n - i points for the i-th ranked of n; 0 if left out
+             */
+            borda: number;
+            /**
+             * First
+             * @description ballots ranking this option first
+             */
+            first: number;
+            /** Option */
+            option: string;
+            /**
+             * Rank
+             * @description by Borda points; ties share a rank (1, 1, 3)
+             */
+            rank: number;
+        };
         /** Ranking */
         Ranking: {
             /** Items */
             items: components["schemas"]["RankedNominee"][];
+        };
+        /**
+         * RankingQuestionResult
+         * @description A `ranking` question: the Borda count, the pairwise table and the Condorcet winner.
+         */
+        RankingQuestionResult: {
+            /** Answered */
+            answered: number;
+            /** Blank */
+            blank: number;
+            /**
+             * Borda Winners
+             * @description every option with the highest Borda total
+             */
+            borda_winners: string[];
+            /**
+             * Condorcet Winner
+             * @description beats each other option pairwise, if any
+             */
+            condorcet_winner: string | null;
+            /** Options */
+            options: components["schemas"]["RankedOption"][];
+            /** Pairwise */
+            pairwise: components["schemas"]["PairwiseRow"][];
+            /** Question */
+            question: string;
+            /** Required */
+            required: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            rule: "ranking";
         };
         /** ReasonCount */
         ReasonCount: {
@@ -3583,6 +3760,38 @@ export interface components {
              * @description service is counted up to this day
              */
             reference_date: string;
+        };
+        /**
+         * ScaleQuestionResult
+         * @description A `scale` question: a count per point, the mean and the median (of an even number of
+         *     answers, the mean of the middle two); both null when nobody answered.
+         */
+        ScaleQuestionResult: {
+            /** Answered */
+            answered: number;
+            /** Blank */
+            blank: number;
+            mean: components["schemas"]["ExactFraction"] | null;
+            median: components["schemas"]["ExactFraction"] | null;
+            /** Points */
+            points: components["schemas"]["PointResult"][];
+            /** Question */
+            question: string;
+            /** Required */
+            required: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            rule: "scale";
+            scale: components["schemas"]["ScaleRange"];
+        };
+        /** ScaleRange */
+        ScaleRange: {
+            /** Max */
+            max: number;
+            /** Min */
+            min: number;
         };
         /** Schedule */
         Schedule: {

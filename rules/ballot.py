@@ -13,16 +13,30 @@ A consultation definition::
      "max_choices": 1, "options": [{"id": "o1", "text": "..."}]}]}
 
 (``group`` defaults to ``"all"``, the single group of a consultation; ``yes_no_abstain``
-questions have the options ``yes``, ``no``, ``abstain``.)
+questions have the options ``yes``, ``no``, ``abstain``; a ``scale`` question has ``scale_min``,
+``scale_max`` and end labels, a ``ranking`` question options, an ``open`` question a
+``max_length``; any question may be ``required``.)
 
 A ballot plaintext is ``{"election": str, "group": str, "selections": S}``: for a works council
 S is a list of candidate ids (list system: 0 or 1; person system: 0..votes_per_voter distinct;
-``[]`` is blank); for a consultation S is ``{question id: [option ids]}`` (a missing question or
-``[]`` is blank for that question).
+``[]`` is blank); for a consultation S is ``{question id: answer}`` where the answer is always a
+list, ``[]`` (or a missing question) being blank for that question (docs/client-protocol.md
+"Consultation answers"):
+
+* ``single`` / ``up_to_k`` / ``yes_no_abstain``: distinct option ids;
+* ``scale``: one integer from ``scale_min`` to ``scale_max``, e.g. ``[4]``;
+* ``ranking``: distinct option ids, most preferred first; a prefix of a full ranking is allowed
+  (the options left out rank below every ranked one, equal among themselves);
+* ``open``: one non-empty string of at most ``max_length`` characters (code points), no control
+  characters but the line feed, no lone surrogates.
+
+A required question must be answered, except on a *skip* ballot: ``selections`` ``{}`` (or only
+blank answers) is a blank ballot, valid in every consultation.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -94,14 +108,23 @@ class OptionDef(_Model):
 
 
 YES_NO_ABSTAIN = ("yes", "no", "abstain")
+SCALE_BOUND = 10  # a scale runs within -10..10 (1-5, 0-10, -2..2 Likert)
+OPEN_MAX_LENGTH = 500  # characters (code points) of an open answer, at most
+# The widest character in RFC 8785: an astral code point, 4 bytes of UTF-8 (the escapes of
+# '"' and '\\' and '\n' take 2 bytes, the other controls are refused).
+_WIDEST_CHAR = "\U0001f600"
 
 
 class QuestionDef(_Model):
     id: str = Field(min_length=1)
     text: str = ""
-    rule: Literal["single", "up_to_k", "yes_no_abstain"] = "single"
+    rule: Literal["single", "up_to_k", "yes_no_abstain", "scale", "ranking", "open"] = "single"
     max_choices: int = Field(default=1, ge=1)
     options: list[OptionDef] = Field(default_factory=list)
+    required: bool = False
+    scale_min: int = Field(default=1, ge=-SCALE_BOUND, le=SCALE_BOUND)
+    scale_max: int = Field(default=5, ge=-SCALE_BOUND, le=SCALE_BOUND)
+    max_length: int = Field(default=OPEN_MAX_LENGTH, ge=1, le=OPEN_MAX_LENGTH)
 
     @model_validator(mode="after")
     def _consistent(self) -> QuestionDef:
@@ -110,13 +133,22 @@ class QuestionDef(_Model):
             raise ValueError(f"question {self.id}: option ids must be unique")
         if self.rule == "yes_no_abstain" and tuple(ids) != YES_NO_ABSTAIN:
             raise ValueError(f"question {self.id}: options must be yes, no, abstain")
+        if self.rule == "scale" and self.scale_max <= self.scale_min:
+            raise ValueError(f"question {self.id}: scale_max must be above scale_min")
         return self
 
     @property
+    def points(self) -> list[int]:
+        """The points of a scale question, low to high."""
+        return list(range(self.scale_min, self.scale_max + 1))
+
+    @property
     def allowed(self) -> int:
-        """How many options a voter may choose."""
+        """How many elements the answer list may hold."""
         if self.rule == "up_to_k":
             return min(self.max_choices, len(self.options))
+        if self.rule == "ranking":
+            return len(self.options)
         return 1
 
 
@@ -212,6 +244,12 @@ def _validate_group(d: GroupDef, sel: Any) -> tuple[bool, str | None]:
     return True, None
 
 
+def is_skip(selections: Any) -> bool:
+    """A consultation ballot that answers no question at all: the consultation-wide skip, a
+    blank ballot (valid even where questions are required)."""
+    return isinstance(selections, dict) and not any(selections.values())
+
+
 def _validate_consultation(d: ConsultationDef, sel: Any) -> tuple[bool, str | None]:
     if not isinstance(sel, dict):
         return False, "selections is not an object"
@@ -219,20 +257,65 @@ def _validate_consultation(d: ConsultationDef, sel: Any) -> tuple[bool, str | No
     for qid in sorted(sel):
         if qid not in questions:
             return False, f"unknown question {qid}"
-        q = questions[qid]
-        err = _check_ids(sel[qid], f"question {qid}")
+        err = _validate_answer(questions[qid], sel[qid])
         if err:
             return False, err
-        known = {o.id for o in q.options}
-        for oid in sel[qid]:
-            if oid not in known:
-                return False, f"unknown option {oid} for question {qid}"
-        dup = _duplicate(sel[qid])
-        if dup is not None:
-            return False, f"duplicate selection {dup} for question {qid}"
-        if len(sel[qid]) > q.allowed:
-            return False, f"too many selections for question {qid}: {len(sel[qid])} > {q.allowed}"
+    if not is_skip(sel):
+        for q in d.questions:
+            if q.required and not sel.get(q.id):
+                return False, f"required question {q.id} not answered"
     return True, None
+
+
+def _validate_answer(q: QuestionDef, answer: Any) -> str | None:
+    qid = q.id
+    if not isinstance(answer, list):
+        return f"question {qid} is not a list"
+    too_many = f"too many selections for question {qid}: {len(answer)} > {q.allowed}"
+    if q.rule in ("scale", "open") and len(answer) > q.allowed:
+        return too_many
+    if q.rule == "scale":
+        for v in answer:
+            if not isinstance(v, int) or isinstance(v, bool):
+                return f"question {qid}: scale answer is not an integer"
+            if not q.scale_min <= v <= q.scale_max:
+                return f"question {qid}: {v} is outside the scale {q.scale_min}..{q.scale_max}"
+        return None
+    if q.rule == "open":
+        for v in answer:
+            if not isinstance(v, str):
+                return f"question {qid}: open answer is not a string"
+            return _open_text_error(q, v)
+        return None
+    err = _check_ids(answer, f"question {qid}")
+    if err:
+        return err
+    known = {o.id for o in q.options}
+    for oid in answer:
+        if oid not in known:
+            return f"unknown option {oid} for question {qid}"
+    dup = _duplicate(answer)
+    if dup is not None:
+        return f"duplicate selection {dup} for question {qid}"
+    if len(answer) > q.allowed:
+        return too_many
+    return None
+
+
+def _open_text_error(q: QuestionDef, text: str) -> str | None:
+    """Strict Unicode for an open answer: non-empty, at most ``max_length`` code points, no
+    control character but the line feed, no surrogate (JSON can carry a lone one escaped)."""
+    if not text:
+        return f"question {q.id}: empty open answer (use [] for blank)"
+    if len(text) > q.max_length:
+        return f"question {q.id}: open answer longer than {q.max_length} characters"
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat == "Cs":
+            return f"question {q.id}: open answer holds a lone surrogate"
+        if cat == "Cc" and ch != "\n":
+            return f"question {q.id}: open answer holds control character U+{ord(ch):04X}"
+    return None
 
 
 # --------------------------------------------------------------------------- ballot size
@@ -251,8 +334,16 @@ def largest_ballot(definition: Any, election_id: str) -> dict[str, Any]:
     if isinstance(d, GroupDef):
         selections = _longest(d.candidate_ids, d.max_selections)
     else:
-        selections = {q.id: _longest([o.id for o in q.options], q.allowed) for q in d.questions}
+        selections = {q.id: _largest_answer(q) for q in d.questions}
     return {"election": election_id, "group": d.group, "selections": selections}
+
+
+def _largest_answer(q: QuestionDef) -> list[Any]:
+    if q.rule == "scale":
+        return [max(q.points, key=lambda v: len(str(v)))]
+    if q.rule == "open":
+        return [_WIDEST_CHAR * q.max_length]
+    return _longest([o.id for o in q.options], q.allowed)
 
 
 def max_ballot_size(definition: Any, election_id: str) -> int:

@@ -22,7 +22,8 @@ from rules.apportionment import (
     elect_person_system,
     fraction_json,
 )
-from rules.ballot import ConsultationDef, GroupDef, QuestionDef, parse_definition
+from rules.ballot import ConsultationDef, GroupDef, QuestionDef, is_skip, parse_definition
+from rules.consultation import QuestionTally, percent_display  # noqa: F401 (re-exported)
 from rules.lot import Lot
 
 BallotRecord = tuple[bool, str | None, Any]
@@ -33,13 +34,6 @@ def vote_required(seats: int, candidates: int) -> bool:
     is elected without a vote (WOR practice, the election regulation; docs/rules.md "Candidate
     lists")."""
     return candidates > seats
-
-
-def percent_display(share: Fraction) -> str:
-    """``share`` as a percentage with two decimals, rounded half up (exact, no floats)."""
-    hundredths = share * 10000
-    n = (hundredths.numerator * 2 + hundredths.denominator) // (2 * hundredths.denominator)
-    return f"{n // 100}.{n % 100:02d}"
 
 
 def _reasons(counter: Counter[str]) -> list[dict[str, Any]]:
@@ -291,42 +285,13 @@ def count_works_council_group(
 
 
 @dataclass
-class QuestionResult:
-    question: QuestionDef
-    counts: dict[str, int]
-    answered: int
-    blank: int
-
-    def to_dict(self) -> dict[str, Any]:
-        options = []
-        for o in self.question.options:
-            c = self.counts[o.id]
-            share = Fraction(c, self.answered) if self.answered else None
-            options.append(
-                {
-                    "option": o.id,
-                    "count": c,
-                    "share": fraction_json(share),
-                    "percent": percent_display(share) if share is not None else None,
-                }
-            )
-        return {
-            "question": self.question.id,
-            "rule": self.question.rule,
-            "max_choices": self.question.allowed,
-            "answered": self.answered,
-            "blank": self.blank,
-            "options": options,
-        }
-
-
-@dataclass
 class ConsultationResult:
     ballots_total: int
     valid: int
     invalid: int
+    skipped: int
     invalid_reasons: Counter[str]
-    questions: list[QuestionResult]
+    questions: list[QuestionTally]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -335,6 +300,7 @@ class ConsultationResult:
                 "total": self.ballots_total,
                 "valid": self.valid,
                 "invalid": self.invalid,
+                "skipped": self.skipped,
                 "invalid_reasons": _reasons(self.invalid_reasons),
             },
             "share_basis": "valid ballots that answered the question (not blank for it)",
@@ -343,11 +309,14 @@ class ConsultationResult:
 
 
 def count_consultation(questions: Any, ballots: Iterable[BallotRecord]) -> ConsultationResult:
-    """Counts and shares per question of a consultation (docs/rules.md "Consultations").
+    """Counts per question of a consultation (docs/rules.md "Consultations"; the rules of each
+    kind: :mod:`rules.consultation`).
 
     ``questions`` is a consultation definition or a list of question definitions. The share of
-    an option is its count divided by the valid ballots that answered the question (blank for
-    that question excluded); with ``up_to_k`` the shares can add up to more than 1.
+    an option or scale point is its count divided by the valid ballots that answered the
+    question (blank for that question excluded); with ``up_to_k`` the shares can add up to more
+    than 1. A skip (a valid ballot answering nothing) is valid, blank for every question, and
+    counted under ``skipped``.
     """
     qs: Sequence[QuestionDef]
     if isinstance(questions, list | tuple):
@@ -357,10 +326,9 @@ def count_consultation(questions: Any, ballots: Iterable[BallotRecord]) -> Consu
         if not isinstance(d, ConsultationDef):
             raise TypeError("not a consultation definition")
         qs = d.questions
-    counts = {q.id: Counter[str]() for q in qs}
-    answered = Counter[str]()
+    tallies = [QuestionTally(q) for q in qs]
     invalid_reasons: Counter[str] = Counter()
-    total = valid = invalid = 0
+    total = valid = invalid = skipped = 0
     for ok, reason, selections in ballots:
         total += 1
         if not ok:
@@ -368,18 +336,9 @@ def count_consultation(questions: Any, ballots: Iterable[BallotRecord]) -> Consu
             invalid_reasons[reason or "invalid"] += 1
             continue
         valid += 1
-        for q in qs:
-            chosen = (selections or {}).get(q.id) or []
-            if chosen:
-                answered[q.id] += 1
-                counts[q.id].update(chosen)
-    results = [
-        QuestionResult(
-            question=q,
-            counts={o.id: counts[q.id][o.id] for o in q.options},
-            answered=answered[q.id],
-            blank=valid - answered[q.id],
-        )
-        for q in qs
-    ]
-    return ConsultationResult(total, valid, invalid, invalid_reasons, results)
+        selections = selections or {}
+        if is_skip(selections):
+            skipped += 1
+        for t in tallies:
+            t.add(selections.get(t.q.id))
+    return ConsultationResult(total, valid, invalid, skipped, invalid_reasons, tallies)

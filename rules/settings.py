@@ -90,16 +90,41 @@ class Option(StrictModel):
 
 
 class Question(StrictModel):
-    """A consultation question (raadpleging)."""
+    """A consultation question (raadpleging). The kinds and their answers: docs/rules.md
+    "Consultations", the ballot encoding: docs/client-protocol.md "Consultation answers"."""
 
     id: Slug
     text: str = Field(min_length=1, max_length=2000)
-    rule: Literal["single", "up_to_k", "yes_no_abstain"] = "single"
+    rule: Literal["single", "up_to_k", "yes_no_abstain", "scale", "ranking", "open"] = Field(
+        default="single",
+        description="single: one option; up_to_k: up to max_choices options; yes_no_abstain; "
+        "scale: one integer scale_min..scale_max; ranking: options in order of preference "
+        "(Borda count, Condorcet winner); open: a text of at most max_length characters",
+    )
     max_choices: int = Field(default=1, ge=1, le=50)
     options: list[Option] = Field(default_factory=list, max_length=50)
+    required: bool = Field(
+        default=False,
+        description="a ballot must answer this question, unless it skips the whole "
+        "consultation (a blank ballot)",
+    )
+    scale_min: int = Field(default=1, ge=-10, le=10, description="scale: the lowest point")
+    scale_max: int = Field(default=5, ge=-10, le=10, description="scale: the highest point")
+    min_label: str = Field(default="", max_length=100, description="scale: label of the low end")
+    max_label: str = Field(default="", max_length=100, description="scale: label of the high end")
+    max_length: int = Field(
+        default=500, ge=1, le=500, description="open: the longest answer, in characters"
+    )
 
     @model_validator(mode="after")
     def _options(self) -> Question:
+        if self.rule in ("scale", "open"):
+            if self.options:
+                raise ValueError(f"a {self.rule} question has no options")
+            if self.rule == "scale" and self.scale_max <= self.scale_min:
+                raise ValueError("scale_max must be above scale_min")
+            self.max_choices = 1
+            return self
         if self.rule == "yes_no_abstain":
             if not self.options:
                 self.options = [
@@ -112,7 +137,7 @@ class Question(StrictModel):
             self.max_choices = 1
         elif len(self.options) < 2:
             raise ValueError("a question needs at least two options")
-        if self.rule == "single":
+        if self.rule in ("single", "ranking"):
             self.max_choices = 1
         elif self.max_choices > len(self.options):
             raise ValueError("max_choices exceeds the number of options")
@@ -166,6 +191,14 @@ class ElectionSettings(StrictModel):
     )
     nomination: NominationSettings = Field(default_factory=NominationSettings)
     questions: list[Question] = Field(default_factory=list, max_length=50)
+    min_group_size: int = Field(
+        default=10,
+        ge=2,
+        le=1000,
+        description="consultation: a kiesgroep's results are published separately only when "
+        "it has at least this many ballots; smaller groups are merged into 'other' "
+        "(docs/rules.md 'Small groups')",
+    )
 
     _check_fractions = field_validator(
         "remainder_threshold", "preference_threshold", mode="before"

@@ -33,8 +33,10 @@ The result entry (docs/log-entries.md) is::
      "turnout": [{"group", "eligible" (roll_frozen may_vote or null), "issued", "voted"}],
      "groups": [rules.counting GroupResult.to_dict(), ...]        (works council; else [])
      "consultation": rules.counting ConsultationResult.to_dict()  (consultation; else null):
-                     the totals over all kiesgroepen, and "groups": [{"group", ...the same
-                     counts for that kiesgroep}]
+                     the totals over all kiesgroepen, "min_group_size", "groups": [{"group",
+                     ...the same counts for that kiesgroep}] for the kiesgroepen large enough
+                     to be shown, and "other": {"merged": [kiesgroep ids], ...counts} or null
+                     (small_group_split)
      "invalid_ballots": [{"index", "group", "reason"}]            (each invalid final ballot)
      "lot": rules.lot Lot.to_dict()}
 
@@ -72,6 +74,7 @@ __all__ = [
 ]
 
 RESULT_VERSION = 1
+DEFAULT_MIN_GROUP_SIZE = 10  # rules.settings ElectionSettings.min_group_size
 # seq and index packed into one int per credential (keeps pass 1 small: ~100 B per credential).
 _INDEX_BITS = 40
 _INDEX_MASK = (1 << _INDEX_BITS) - 1
@@ -412,11 +415,49 @@ def _count(
         return groups_out, None
     every = chain.from_iterable(_expand(tallies[d.group]) for d in consultation)
     total = count_consultation(consultation[0], every).to_dict()
+    minimum = int(s.get("min_group_size", DEFAULT_MIN_GROUP_SIZE))
+    sizes = {d.group: sum(tallies[d.group].values()) for d in consultation}
+    shown, merged = small_group_split([d.group for d in consultation], sizes, minimum)
+    total["min_group_size"] = minimum
     total["groups"] = [
         {"group": d.group, **count_consultation(d, _expand(tallies[d.group])).to_dict()}
         for d in consultation
+        if d.group in shown
     ]
+    total["other"] = None
+    if merged:
+        rest = chain.from_iterable(_expand(tallies[g]) for g in merged)
+        total["other"] = {"merged": merged, **count_consultation(consultation[0], rest).to_dict()}
     return groups_out, total
+
+
+def small_group_split(
+    groups: list[str], sizes: dict[str, int], minimum: int
+) -> tuple[list[str], list[str]]:
+    """Which kiesgroepen of a consultation are reported on their own, and which are merged into
+    "other" (docs/rules.md "Small groups"). Returns ``(shown, merged)``, each in definition order.
+
+    A group with fewer than ``minimum`` ballots is merged. Because the total is published, the
+    merged set must itself hold at least ``minimum`` ballots and at least two groups — otherwise
+    total minus the shown groups would give it away — so the smallest shown groups (the later
+    one at equal size) are moved into it until it does. When no shown group is left there is no
+    breakdown at all (``shown`` and ``merged`` empty: the total is the only result). A
+    consultation of one group shows it (it equals the total).
+    """
+    if len(groups) <= 1:
+        return list(groups), []
+    shown = [g for g in groups if sizes[g] >= minimum]
+    small = [g for g in groups if sizes[g] < minimum]
+    while small and (len(small) < 2 or sum(sizes[g] for g in small) < minimum):
+        if not shown:
+            return [], []
+        pick = min(reversed(shown), key=lambda g: sizes[g])
+        shown.remove(pick)
+        small.append(pick)
+    if not shown:
+        return [], []
+    order = {g: i for i, g in enumerate(groups)}
+    return shown, sorted(small, key=order.__getitem__)
 
 
 def _turnout(log: ElectionLog, defs: list[GroupDef | ConsultationDef]) -> list[dict[str, Any]]:

@@ -306,6 +306,9 @@ def test_consultation_in_two_kiesgroepen_counts_per_group_and_in_total(
         "kind": "consultation",
         "questions": q,
         "kiesgroepen": [{"id": "a", "name": "Productie"}, {"id": "b", "name": "Kantoor"}],
+        # Two ballots per group: shown per group only with the minimum lowered to 2 (the
+        # default 10 merges them; test_consultation_kinds.py tests that).
+        "min_group_size": 2,
     }
     s = Shape(client, operator_headers, settings)
     s.roll({"A1": "a", "A2": "a", "B1": "b", "B2": "b"})

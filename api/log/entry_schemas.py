@@ -333,15 +333,105 @@ class OptionResult(BaseModel):
     percent: str | None
 
 
-class QuestionResult(BaseModel):
+class ChoiceQuestionResult(BaseModel):
+    """A `single`, `up_to_k` or `yes_no_abstain` question: a count per option."""
+
     model_config = ConfigDict(extra="forbid")
 
     question: str
-    rule: str
+    rule: Literal["single", "up_to_k", "yes_no_abstain"]
+    required: bool
     max_choices: int = Field(ge=1)
     answered: int = Field(ge=0)
     blank: int = Field(ge=0)
     options: list[OptionResult]
+
+
+class ScaleRange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min: int
+    max: int
+
+
+class PointResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    point: int
+    count: int = Field(ge=0)
+    share: ExactFraction | None = Field(description="of the ballots that answered the question")
+    percent: str | None
+
+
+class ScaleQuestionResult(BaseModel):
+    """A `scale` question: a count per point, the mean and the median (of an even number of
+    answers, the mean of the middle two); both null when nobody answered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str
+    rule: Literal["scale"]
+    required: bool
+    answered: int = Field(ge=0)
+    blank: int = Field(ge=0)
+    scale: ScaleRange
+    points: list[PointResult]
+    mean: ExactFraction | None
+    median: ExactFraction | None
+
+
+class RankedOption(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    option: str
+    borda: int = Field(ge=0, description="n - i points for the i-th ranked of n; 0 if left out")
+    rank: int = Field(ge=1, description="by Borda points; ties share a rank (1, 1, 3)")
+    first: int = Field(ge=0, description="ballots ranking this option first")
+
+
+class PairwiseRow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    option: str
+    prefer: list[int | None] = Field(
+        description="per option in definition order, the ballots preferring this option to "
+        "that one; null on the diagonal"
+    )
+
+
+class RankingQuestionResult(BaseModel):
+    """A `ranking` question: the Borda count, the pairwise table and the Condorcet winner."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str
+    rule: Literal["ranking"]
+    required: bool
+    answered: int = Field(ge=0)
+    blank: int = Field(ge=0)
+    options: list[RankedOption]
+    borda_winners: list[str] = Field(description="every option with the highest Borda total")
+    condorcet_winner: str | None = Field(description="beats each other option pairwise, if any")
+    pairwise: list[PairwiseRow]
+
+
+class OpenQuestionResult(BaseModel):
+    """An `open` question: the answers sorted by code point, never in ballot order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str
+    rule: Literal["open"]
+    required: bool
+    answered: int = Field(ge=0)
+    blank: int = Field(ge=0)
+    answers: list[str]
+
+
+QuestionResult = Annotated[
+    ChoiceQuestionResult | ScaleQuestionResult | RankingQuestionResult | OpenQuestionResult,
+    Field(discriminator="rule"),
+]
 
 
 class ConsultationBallots(BaseModel):
@@ -350,6 +440,7 @@ class ConsultationBallots(BaseModel):
     total: int = Field(ge=0)
     valid: int = Field(ge=0, description="valid, **blank included** (unlike a works council)")
     invalid: int = Field(ge=0)
+    skipped: int = Field(ge=0, description="valid ballots that skipped the whole consultation")
     invalid_reasons: list[ReasonCount]
 
 
@@ -357,6 +448,16 @@ class ConsultationGroup(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     group: str
+    kind: Literal["consultation"]
+    ballots: ConsultationBallots
+    share_basis: str
+    questions: list[QuestionResult]
+
+
+class ConsultationOther(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    merged: list[str] = Field(description="the kiesgroepen counted together here")
     kind: Literal["consultation"]
     ballots: ConsultationBallots
     share_basis: str
@@ -372,7 +473,16 @@ class ConsultationResult(BaseModel):
     ballots: ConsultationBallots
     share_basis: str
     questions: list[QuestionResult]
-    groups: list[ConsultationGroup] = Field(default_factory=list)
+    min_group_size: int = Field(ge=2)
+    groups: list[ConsultationGroup] = Field(
+        default_factory=list,
+        description="the kiesgroepen with at least min_group_size ballots (docs/rules.md "
+        "'Small groups'); a consultation of one kiesgroep always shows it",
+    )
+    other: ConsultationOther | None = Field(
+        description="the smaller kiesgroepen merged (with as many larger ones as it takes for "
+        "'other' to hold min_group_size ballots and two kiesgroepen); null if none"
+    )
 
 
 class LotDraw(BaseModel):

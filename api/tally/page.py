@@ -106,6 +106,12 @@ T: dict[str, dict[Lang, str]] = {
     "count": {"nl": "Aantal", "en": "Count"},
     "share": {"nl": "Aandeel", "en": "Share"},
     "total": {"nl": "Totaal", "en": "Total"},
+    "point": {"nl": "Waarde", "en": "Point"},
+    "borda": {"nl": "Borda-punten", "en": "Borda points"},
+    "rank": {"nl": "Plaats", "en": "Rank"},
+    "first": {"nl": "Eerste keus", "en": "First choice"},
+    "pairwise": {"nl": "Paarsgewijs", "en": "Pairwise"},
+    "other": {"nl": "Overige groepen", "en": "Other groups"},
     "union": {"nl": "vakbond", "en": "union"},
     "free": {"nl": "vrije lijst", "en": "free list"},
     "person": {"nl": "kandidaten", "en": "candidates"},
@@ -439,37 +445,188 @@ def _question_table(q: dict[str, Any], qn: dict[str, Any], lang: Lang) -> str:
     return "".join(out)
 
 
+def _num(f: dict[str, str] | None, lang: Lang) -> str:
+    """An exact fraction from the result as a decimal with two places (display only)."""
+    if f is None:
+        return "–"
+    x = Fraction(f["value"])
+    n = (x.numerator * 200 + x.denominator) // (2 * x.denominator)  # hundredths, half up
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    sep = "," if lang == "nl" else "."
+    return f"{sign}{n // 100}{sep}{n % 100:02d}"
+
+
+def _answered(q: dict[str, Any], lang: Lang) -> str:
+    text = (
+        f"Answered by {q['answered']}, blank {q['blank']}."
+        if lang == "en"
+        else f"Beantwoord door {q['answered']}, blanco {q['blank']}."
+    )
+    return f"<p class=small>{text}</p>"
+
+
+def _scale_table(q: dict[str, Any], qn: dict[str, Any], lang: Lang) -> str:
+    out = [
+        f'<div class="scroll"><table><thead><tr><th scope="col">{T["point"][lang]}</th>'
+        f'<th scope="col" class=num>{T["count"][lang]}</th>'
+        f'<th scope="col">{T["share"][lang]}</th></tr></thead><tbody>'
+    ]
+    points = q["points"]
+    for i, p in enumerate(points):
+        label = str(p["point"])
+        end = qn.get("min_label") if i == 0 else qn.get("max_label") if i == len(points) - 1 else ""
+        if end:
+            label += f" ({end})"
+        pct = p["percent"] or "0.00"
+        shown = pct.replace(".", ",") if lang == "nl" else pct
+        out.append(
+            f'<tr><th scope="row">{_e(label)}</th><td class=num>{p["count"]}</td>'
+            f"<td>{bar(float(pct))} {shown}%</td></tr>"
+        )
+    out.append("</tbody></table></div>")
+    mean, med = _num(q["mean"], lang), _num(q["median"], lang)
+    out.append(
+        f"<p class=stats>{'Mean' if lang == 'en' else 'Gemiddelde'} <b>{mean}</b> · "
+        f"{'median' if lang == 'en' else 'mediaan'} <b>{med}</b></p>"
+    )
+    out.append(_answered(q, lang))
+    return "".join(out)
+
+
+def _ranking_table(q: dict[str, Any], qn: dict[str, Any], lang: Lang) -> str:
+    label = {o["option"]: qn.get("options", {}).get(o["option"], o["option"]) for o in q["options"]}
+    top = max((o["borda"] for o in q["options"]), default=0) or 1
+    out = [
+        f'<div class="scroll"><table><thead><tr><th scope="col">{T["option"][lang]}</th>'
+        f'<th scope="col" class=num>{T["rank"][lang]}</th>'
+        f'<th scope="col" class=num>{T["borda"][lang]}</th>'
+        f'<th scope="col" class=num>{T["first"][lang]}</th><th scope="col"></th></tr></thead>'
+        "<tbody>"
+    ]
+    for o in sorted(q["options"], key=lambda o: o["rank"]):
+        out.append(
+            f'<tr><th scope="row">{_e(label[o["option"]])}</th><td class=num>{o["rank"]}</td>'
+            f"<td class=num>{o['borda']}</td><td class=num>{o['first']}</td>"
+            f"<td>{bar(100 * o['borda'] / top)}</td></tr>"
+        )
+    out.append("</tbody></table></div>")
+    winners = [_e(label[w]) for w in q["borda_winners"]]
+    cw = q["condorcet_winner"]
+    if lang == "en":
+        s = "Borda: " + (" and ".join(winners) + (" (a tie)" if len(winners) > 1 else ""))
+        s += ". Condorcet winner: " + (_e(label[cw]) if cw else "none") + "."
+    else:
+        s = "Borda: " + (" en ".join(winners) + (" (gelijk)" if len(winners) > 1 else ""))
+        s += ". Condorcet-winnaar: " + (_e(label[cw]) if cw else "geen") + "."
+    out.append(f"<p class=stats>{s if winners else '–'}</p>")
+    caption = (
+        "Pairwise: the ballots that prefer the row's option to the column's"
+        if lang == "en"
+        else "Paarsgewijs: de stemmen die het antwoord van de rij verkiezen boven dat van de kolom"
+    )
+    out.append(
+        f'<div class="scroll"><table><caption>{caption}</caption><thead><tr><td></td>'
+        + "".join(f'<th scope="col">{_e(label[o["option"]])}</th>' for o in q["options"])
+        + "</tr></thead><tbody>"
+    )
+    for row in q["pairwise"]:
+        cells = "".join(
+            "<td class=num>–</td>" if v is None else f"<td class=num>{v}</td>"
+            for v in row["prefer"]
+        )
+        out.append(f'<tr><th scope="row">{_e(label[row["option"]])}</th>{cells}</tr>')
+    out.append("</tbody></table></div>")
+    out.append(_answered(q, lang))
+    return "".join(out)
+
+
+def _open_list(q: dict[str, Any], lang: Lang) -> str:
+    note = (
+        "The answers in alphabetical order (not in the order of the ballots)."
+        if lang == "en"
+        else "De antwoorden op alfabet (niet in de volgorde van de stemmen)."
+    )
+    items = "".join(f"<li>{_e(a).replace(chr(10), '<br>')}</li>" for a in q["answers"])
+    return f"<p class=small>{note}</p><ul>{items}</ul>{_answered(q, lang)}"
+
+
+def _question_block(q: dict[str, Any], qn: dict[str, Any], lang: Lang) -> str:
+    rule = q.get("rule")
+    if rule == "scale":
+        return _scale_table(q, qn, lang)
+    if rule == "ranking":
+        return _ranking_table(q, qn, lang)
+    if rule == "open":
+        return _open_list(q, lang)
+    return _question_table(q, qn, lang)
+
+
+def _small_groups_note(c: dict[str, Any], names: Names, lang: Lang) -> str:
+    m = c.get("min_group_size")
+    if m is None or len(names.n.get("groups") or {}) <= 1:
+        return ""
+    if lang == "en":
+        s = (
+            f"Results per group are shown only for groups with at least {m} ballots; smaller "
+            "groups are counted together under “other groups” (with as many others as it takes "
+            f"to reach {m} ballots and two groups). Open answers are never shown per smaller group."
+        )
+        if not c.get("groups"):
+            s += " Here no group could be shown on its own: only the total is published."
+    else:
+        s = (
+            f"Uitslagen per groep staan hier alleen voor groepen met minstens {m} stemmen; "
+            "kleinere groepen zijn samengenomen onder „overige groepen” (met zoveel andere als "
+            f"nodig voor {m} stemmen en twee groepen). Open antwoorden staan nooit per kleinere "
+            "groep."
+        )
+        if not c.get("groups"):
+            s += " Hier kon geen groep apart getoond worden: alleen het totaal is gepubliceerd."
+    return f"<p class=small>{s}</p>"
+
+
 def _consultation_section(
     c: dict[str, Any], names: Names, turnout: list[dict[str, Any]], lang: Lang
 ) -> str:
     groups = c.get("groups") or []
+    other = c.get("other")
+    parts: list[tuple[str, dict[str, Any]]] = [
+        (f"{T['group'][lang]} {names.group(g['group'])}", g) for g in groups
+    ]
+    if other:
+        merged = ", ".join(names.group(g) for g in other["merged"])
+        parts.append((f"{T['other'][lang]} ({merged})", other))
     out = [f'<section class="card"><h2>{T["consultation"][lang]}</h2>']
     b = c["ballots"]
     voted = sum(t.get("voted", 0) for t in turnout)
     eligible_known = all(t.get("eligible") is not None for t in turnout)
     eligible = sum(t.get("eligible") or 0 for t in turnout) if eligible_known else None
+    skipped = b.get("skipped", 0)
     if lang == "en":
         out.append(
             f"<p class=stats>Turnout: <b>{voted}</b> of {eligible if eligible is not None else '?'}"
             f" ({_pct(voted, eligible, lang)}) · ballots {b['total']} · valid {b['valid']} · "
-            f"invalid {b['invalid']}</p>"
+            f"invalid {b['invalid']} · skipped {skipped}</p>"
         )
     else:
         out.append(
             f"<p class=stats>Opkomst: <b>{voted}</b> van "
             f"{eligible if eligible is not None else '?'} ({_pct(voted, eligible, lang)}) · "
-            f"stemmen {b['total']} · geldig {b['valid']} · ongeldig {b['invalid']}</p>"
+            f"stemmen {b['total']} · geldig {b['valid']} · ongeldig {b['invalid']} · "
+            f"overgeslagen {skipped}</p>"
         )
+    out.append(_small_groups_note(c, names, lang))
     for i, q in enumerate(c["questions"]):
         qn = names.n["questions"].get(q["question"], {})
         out.append(f"<h3>{_e(qn.get('text', q['question']))}</h3>")
-        if len(groups) > 1:
+        if len(parts) > 1:
             out.append(f"<h4>{T['total'][lang]}</h4>")
-        out.append(_question_table(q, qn, lang))
-        if len(groups) > 1:
-            for g in groups:
-                out.append(f"<h4>{T['group'][lang]} {_e(names.group(g['group']))}</h4>")
-                out.append(_question_table(g["questions"][i], qn, lang))
+        out.append(_question_block(q, qn, lang))
+        if len(parts) > 1:
+            for title, part in parts:
+                out.append(f"<h4>{_e(title)}</h4>")
+                out.append(_question_block(part["questions"][i], qn, lang))
     out.append("</section>")
     return "".join(out)
 

@@ -140,6 +140,10 @@ W: dict[str, dict[Lang, str]] = {
     "count": {"nl": "Aantal", "en": "Count"},
     "share": {"nl": "Aandeel", "en": "Share"},
     "total": {"nl": "Totaal", "en": "Total"},
+    "other": {"nl": "Overige groepen", "en": "Other groups"},
+    "mean": {"nl": "Gemiddelde", "en": "Mean"},
+    "median": {"nl": "Mediaan", "en": "Median"},
+    "rank": {"nl": "plaats", "en": "rank"},
 }
 
 
@@ -438,22 +442,87 @@ def _group(pdf: Any, g: dict[str, Any], nm: Names, lang: Lang, h2, h3, para, tab
 
 def _consultation(c: dict[str, Any], nm: Names, lang: Lang, h2, h3, para, table) -> None:  # type: ignore[no-untyped-def]
     h2("Uitslag van de raadpleging" if lang == "nl" else "Result of the consultation")
-    groups = c.get("groups") or []
+    parts_of: list[tuple[str, dict[str, Any]]] = [
+        (nm.group(g["group"]), g) for g in c.get("groups") or []
+    ]
+    if c.get("other"):
+        merged = ", ".join(nm.group(g) for g in c["other"]["merged"])
+        parts_of.append(((W["other"][lang] + f" ({merged})"), c["other"]))
+    m = c.get("min_group_size")
+    if m is not None and len(nm.n.get("groups") or {}) > 1:
+        para(
+            f"Uitslagen per groep alleen voor groepen met minstens {m} stemmen; kleinere groepen "
+            "zijn samengenomen onder 'overige groepen'."
+            if lang == "nl"
+            else f"Results per group only for groups with at least {m} ballots; smaller groups "
+            "are counted together under 'other groups'."
+        )
     for i, q in enumerate(c["questions"]):
         qn = nm.n["questions"].get(q["question"], {})
         h3(f"{W['question'][lang]}: {qn.get('text', q['question'])}")
         parts = [(W["total"][lang], q)]
-        if len(groups) > 1:
-            parts += [(nm.group(g["group"]), g["questions"][i]) for g in groups]
+        if len(parts_of) > 1:
+            parts += [(name, g["questions"][i]) for name, g in parts_of]
         head = [W["option"][lang]] + [p[0] for p in parts]
-        rows = []
+        rule = q.get("rule")
+        if rule == "open":
+            # The answers of the total only: never per group (docs/rules.md "Small groups").
+            para("Open antwoorden, op alfabet:" if lang == "nl" else "Open answers, sorted:")
+            for a in q["answers"]:
+                para("- " + a)
+            para(_blank_line(q, lang))
+            continue
+        table(head, _rows(rule, q, parts, qn, lang))
+
+
+def _pct(x: dict[str, Any], lang: Lang) -> str:
+    pct = x["percent"] or "0.00"
+    return f"{x['count']} ({pct.replace('.', ',') if lang == 'nl' else pct}%)"
+
+
+def _blank_line(q: dict[str, Any], lang: Lang) -> str:
+    return (
+        f"Beantwoord door {q['answered']}, blanco {q['blank']}."
+        if lang == "nl"
+        else f"Answered by {q['answered']}, blank {q['blank']}."
+    )
+
+
+def _frac(f: dict[str, str] | None) -> str:
+    return "-" if f is None else f["display"]
+
+
+def _rows(  # type: ignore[no-untyped-def]
+    rule, q: dict[str, Any], parts, qn: dict[str, Any], lang: Lang
+) -> list[list[str]]:
+    rows: list[list[str]] = []
+    if rule == "scale":
+        for j, p in enumerate(q["points"]):
+            rows.append([str(p["point"]), *[_pct(pq["points"][j], lang) for _, pq in parts]])
+        rows.append([W["mean"][lang], *[_frac(pq["mean"]) for _, pq in parts]])
+        rows.append([W["median"][lang], *[_frac(pq["median"]) for _, pq in parts]])
+    elif rule == "ranking":
         for j, o in enumerate(q["options"]):
             label = qn.get("options", {}).get(o["option"], o["option"])
-            cells = []
-            for _, pq in parts:
-                po = pq["options"][j]
-                pct = po["percent"] or "0.00"
-                cells.append(f"{po['count']} ({pct.replace('.', ',') if lang == 'nl' else pct}%)")
+            cells = [
+                f"{pq['options'][j]['borda']} ({W['rank'][lang]} {pq['options'][j]['rank']})"
+                for _, pq in parts
+            ]
             rows.append([label, *cells])
-        rows.append([W["blank"][lang], *[str(pq["blank"]) for _, pq in parts]])
-        table(head, rows)
+        rows.append(
+            [
+                "Condorcet",
+                *[
+                    qn.get("options", {}).get(pq["condorcet_winner"], pq["condorcet_winner"])
+                    if pq["condorcet_winner"]
+                    else "-"
+                    for _, pq in parts
+                ],
+            ]
+        )
+    else:
+        for j, o in enumerate(q["options"]):
+            label = qn.get("options", {}).get(o["option"], o["option"])
+            rows.append([label, *[_pct(pq["options"][j], lang) for _, pq in parts]])
+    rows.append([W["blank"][lang], *[str(pq["blank"]) for _, pq in parts]])
+    return rows

@@ -450,5 +450,7 @@ def names_of(session: Session, election_id: str) -> dict[str, Any]:
         out["questions"][q["id"]] = {
             "text": q.get("text", q["id"]),
             "options": {o["id"]: o.get("text", o["id"]) for o in q.get("options", [])},
+            "min_label": q.get("min_label", ""),
+            "max_label": q.get("max_label", ""),
         }
     return out

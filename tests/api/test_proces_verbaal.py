@@ -149,14 +149,21 @@ def test_the_proces_verbaal_of_an_uncontested_election_and_of_a_consultation(
 
     q = [{"id": "q1", "text": "Akkoord?", "rule": "yes_no_abstain"}]
     groups = [{"id": "a", "name": "Productie"}, {"id": "b", "name": "Kantoor"}]
-    c = Shape(
-        client, operator_headers, {"kind": "consultation", "questions": q, "kiesgroepen": groups}
-    )
-    c.roll({"A1": "a", "A2": "a", "B1": "b"})
+    # Two ballots per group: shown per group with the minimum lowered to 2 (docs/rules.md
+    # "Small groups"; a group below it is merged: tests/test_consultation_kinds.py).
+    settings = {"kind": "consultation", "questions": q, "kiesgroepen": groups, "min_group_size": 2}
+    c = Shape(client, operator_headers, settings)
+    c.roll({"A1": "a", "A2": "a", "B1": "b", "B2": "b"})
     c.publish([])
-    c.vote_and_tally({"A1": {"q1": ["yes"]}, "A2": {"q1": ["no"]}, "B1": {"q1": ["yes"]}}, tmp_path)
+    votes = {
+        "A1": {"q1": ["yes"]},
+        "A2": {"q1": ["no"]},
+        "B1": {"q1": ["yes"]},
+        "B2": {"q1": ["yes"]},
+    }
+    c.vote_and_tally(votes, tmp_path)
     r = client.get(c.url("/results/proces-verbaal"), params={"lang": "en"}, headers=c.chair)
     flat = " ".join(pdf_text(r.content).split())
     assert "Question: Akkoord?" in flat
     # Option | total | Productie | Kantoor
-    assert "Ja 2 (66.67%) 1 (50.00%) 1 (100.00%)" in flat, flat
+    assert "Ja 3 (75.00%) 1 (50.00%) 2 (100.00%)" in flat, flat

@@ -220,6 +220,7 @@ def test_count_consultation_shares() -> None:
         "total": 5,
         "valid": 4,
         "invalid": 1,
+        "skipped": 0,
         "invalid_reasons": [{"reason": "wrong group", "count": 1}],
     }
     q1, q2 = d["questions"]

@@ -147,6 +147,7 @@ def test_consultation_counts_and_shares(tmp_path: Path) -> None:
         "total": 10,
         "valid": 9,
         "invalid": 1,
+        "skipped": 0,
         "invalid_reasons": [{"reason": "duplicate selection wo for question q2", "count": 1}],
     }
     q1 = {o["option"]: o["count"] for o in c["questions"][0]["options"]}
