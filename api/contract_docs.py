@@ -255,6 +255,14 @@ DOCS: dict[str, tuple[str, str]] = {
         "Public, once tallied. A browser that asks for HTML is sent to the results page (303).",
         "the `result` entry, its log index and the display names of lists and candidates",
     ),
+    "tally-results_export": (
+        "Public, once a consultation is tallied. The aggregate counts of the `result` entry as "
+        "flat rows (`scope, question, rule, item, measure, value`; api/tally/export.py) for a "
+        "spreadsheet (`format=csv`, the default) or a script (`format=json`). Scopes are the "
+        "total, the kiesgroepen shown on their own and `other` (docs/rules.md \"Small groups\"); "
+        "open answers appear only as counts, never as text.",
+        "the rows as CSV (with a header line) or as JSON `{columns, rows}`",
+    ),
     "tally-results_page": (
         "Public. Dutch or English by `lang` or Accept-Language.",
         "the results page (HTML)",

@@ -816,6 +816,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/elections/{election_id}/results/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The aggregate counts of a consultation as CSV or JSON (public)
+         * @description Public, once a consultation is tallied. The aggregate counts of the `result` entry as flat rows (`scope, question, rule, item, measure, value`; api/tally/export.py) for a spreadsheet (`format=csv`, the default) or a script (`format=json`). Scopes are the total, the kiesgroepen shown on their own and `other` (docs/rules.md "Small groups"); open answers appear only as counts, never as text.
+         */
+        get: operations["tally-results_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/elections/{election_id}/results/page": {
         parameters: {
             query?: never;
@@ -7783,6 +7803,86 @@ export interface operations {
                 };
             };
             /** @description `/problems/not-tallied` No result yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/validation-error` Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/internal-error` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/service-unavailable` The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "tally-results_export": {
+        parameters: {
+            query?: {
+                /** @description `csv` (default) or `json` */
+                format?: "csv" | "json";
+            };
+            header?: never;
+            path: {
+                election_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description rows of `scope, question, rule, item, measure, value` (api/tally/export.py): counts per option and scale point, mean and median, Borda points, ranks and the pairwise table, per total, kiesgroep shown on its own and `other` — never the text of an open answer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "text/csv": string;
+                };
+            };
+            /** @description `/problems/malformed-request` Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/not-found` Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/not-tallied` No result yet; `/problems/not-a-consultation` Not a consultation */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -74,7 +74,7 @@ def by_id(c: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_every_kind_reaches_tallied_and_is_counted(
     client, operator_headers, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    _, res = _run(client, operator_headers, tmp_path)
+    s, res = _run(client, operator_headers, tmp_path)
     c = res["consultation"]
     assert c["ballots"] == {
         "total": 7,
@@ -120,6 +120,27 @@ def test_every_kind_reaches_tallied_and_is_counted(
     op = q["q-open"]
     assert op["answers"] == ["Betere koffie", "Meer thuiswerk"]
     assert (op["answered"], op["blank"]) == (2, 2)
+
+    # The export of the aggregate counts: the same numbers as rows, never an open answer's text.
+    got = client.get(s.url("/results/export"), params={"format": "json"})
+    assert got.status_code == 200
+    rows = {
+        (r["scope"], r["question"], r["item"], r["measure"]): r["value"] for r in got.json()["rows"]
+    }
+    assert rows[("total", "q-rank", "x", "borda")] == "4"
+    assert rows[("total", "q-rank", "y>z", "prefer")] == "2"
+    assert rows[("total", "q-scale", "", "mean")] == "11/3"
+    assert rows[("total", "q-scale", "5", "count")] == "1"
+    assert rows[("total", "q-choice", "a", "share")] == "1"
+    assert rows[("total", "", "", "ballots_skipped")] == "1"
+    assert rows[("total", "q-open", "", "answered")] == "2"
+    csv_r = client.get(s.url("/results/export"))
+    assert csv_r.headers["content-type"].startswith("text/csv")
+    lines = csv_r.text.split("\r\n")
+    assert lines[0] == "scope,question,rule,item,measure,value"
+    assert "total,q-rank,ranking,x,borda,4" in lines
+    assert len(lines) == len(got.json()["rows"]) + 2  # header, rows, the empty end
+    assert "koffie" not in csv_r.text and "koffie" not in got.text
 
     page = res["_page"]
     assert "<script" not in page
@@ -202,3 +223,17 @@ def test_small_groups_are_merged_into_other(client, operator_headers, tmp_path: 
     assert by_id(c["groups"][0])["q-open"]["answers"] == []
     assert "Overige groepen (Kantoor, Directie)" in res["_page"]
     assert "minstens 2 stemmen" in res["_page"]
+
+
+def test_the_export_is_for_consultations(client, operator_headers) -> None:  # type: ignore[no-untyped-def]
+    s = Shape(client, operator_headers, {"seats": 3})
+    s.roll({"A1": "all", "A2": "all"})
+    s.publish([("all", "FNV", ["A1", "A2"])])
+    r = client.get(s.url("/results/export"))
+    assert r.status_code == 409 and r.json()["type"] == "/problems/not-tallied"
+    s.to("tallied")
+    r = client.get(s.url("/results/export"), params={"format": "json"})
+    assert r.status_code == 409 and r.json()["type"] == "/problems/not-a-consultation"
+    assert r.headers["content-type"].startswith("application/problem+json")
+    r = client.get(s.url("/results/export"), params={"format": "xlsx"})
+    assert r.status_code == 422

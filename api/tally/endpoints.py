@@ -6,11 +6,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
@@ -19,8 +25,15 @@ from api.deps import CommitteeDep, SessionDep, SettingsDep, TrusteeDep
 from api.elections.service import get_election, settings_of
 from api.log import tree
 from api.log.tree_models import LogCheckpoint
-from api.problems import FORBIDDEN, NOT_FOUND, UNAUTHENTICATED, ProblemError, problem_responses
-from api.tally import page, service
+from api.problems import (
+    FORBIDDEN,
+    NOT_FOUND,
+    UNAUTHENTICATED,
+    ProblemError,
+    problem_responses,
+    problem_type,
+)
+from api.tally import export, page, service
 from api.tally.proces_verbaal import render_pdf
 from api.tally.schemas import ResultsOut, ShareIn, TallyStatusOut
 from rules.explain import pick_lang
@@ -152,6 +165,52 @@ def results(
         record_url=url,
         verify=f"stembus verify {url}",
     )
+
+
+NOT_A_CONSULTATION = problem_type(
+    "not-a-consultation",
+    409,
+    "Not a consultation",
+    "The export of aggregate counts is for consultations; a works council election's result "
+    "is the `result` entry (`GET …/results`) and the proces-verbaal.",
+)
+
+
+@router.get(
+    "/results/export",
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {},
+            },
+            "description": "rows of `scope, question, rule, item, measure, value` "
+            "(api/tally/export.py): counts per option and scale point, mean and median, "
+            "Borda points, ranks and the pairwise table, per total, kiesgroep shown on its own "
+            "and `other` — never the text of an open answer",
+        },
+        **problem_responses(NOT_FOUND, service.NOT_TALLIED, NOT_A_CONSULTATION),
+    },
+    summary="The aggregate counts of a consultation as CSV or JSON (public)",
+)
+def results_export(
+    election_id: str,
+    session: SessionDep,
+    format: Annotated[
+        Literal["csv", "json"], Query(description="`csv` (default) or `json`")
+    ] = "csv",
+) -> Response:
+    election = get_election(session, election_id)
+    _, result = service.result_of(session, election)
+    if result.get("kind") != "consultation":
+        raise ProblemError(NOT_A_CONSULTATION, "this election is a works council election")
+    name = f"uitslag-{election_id}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format == "json":
+        return JSONResponse(
+            {"columns": list(export.COLUMNS), "rows": export.rows(result)}, headers=headers
+        )
+    return Response(export.to_csv(result), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get(
