@@ -259,7 +259,7 @@ DOCS: dict[str, tuple[str, str]] = {
         "Public, once a consultation is tallied. The aggregate counts of the `result` entry as "
         "flat rows (`scope, question, rule, item, measure, value`; api/tally/export.py) for a "
         "spreadsheet (`format=csv`, the default) or a script (`format=json`). Scopes are the "
-        "total, the kiesgroepen shown on their own and `other` (docs/rules.md \"Small groups\"); "
+        'total, the kiesgroepen shown on their own and `other` (docs/rules.md "Small groups"); '
         "open answers appear only as counts, never as text.",
         "the rows as CSV (with a header line) or as JSON `{columns, rows}`",
     ),
