@@ -221,3 +221,25 @@ def test_small_group_split_examples() -> None:
     )
     assert small_group_split(["a", "b"], {"a": 30, "b": 3}, 10) == ([], [])
     assert small_group_split(["a"], {"a": 3}, 10) == (["a"], [])
+
+
+def _doc_block(tag: str) -> Any:
+    import json
+    from pathlib import Path
+
+    s = (Path(__file__).parents[2] / "docs" / "client-protocol.md").read_text()
+    i = s.index(f"<!-- example:{tag} -->")
+    j = s.index("```json\n", i) + len("```json\n")
+    return s[j : s.index("```", j)].strip(), json.loads(s[j : s.index("```", j)])
+
+
+def test_the_client_guide_example_is_a_valid_canonical_ballot() -> None:
+    _, definition = _doc_block("consultation-definition")
+    raw, plaintext = _doc_block("consultation-plaintext")
+    for q in definition["questions"]:
+        Question.model_validate(q)  # the settings accept the example questions
+    assert validate_ballot(definition, "e", "all", plaintext) == (True, None)
+    assert rfc8785.dumps(plaintext) == raw.encode()  # exactly the bytes to pad and seal
+    skip = {"election": "e", "group": "all", "selections": {}}
+    assert validate_ballot(definition, "e", "all", skip) == (True, None)
+    assert len(raw.encode()) + 1 <= max_ballot_size(definition, "e")
