@@ -240,6 +240,7 @@ def build(
     plans: dict[str, list[list[str]]] | None = None,
     questions: list[dict[str, Any]] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    forge: Callable[[dict[str, Any]], None] | None = None,
 ) -> Synthetic:
     """Write a complete, honest (unless ``malicious``) election record to ``path``.
 
@@ -254,6 +255,8 @@ def build(
     first index in ``tampered``), "purge_while_voting" or "purged_twice" (a
     `personal_data_purged` entry while voting, or a second one after the tally). "purged" is
     honest: the operator's purge after the tally (api.retention), its index in ``tampered``.
+    ``forge``: a dishonest server that changes the computed result in place (any lie) before it
+    signs and appends it — the signatures and roots stay valid, only the recount can tell.
     """
     rng = random.Random(seed)  # noqa: S311 - vote choices of a simulation, not secrets
     flush_rng = random.Random(seed + 1)  # noqa: S311 - a reproducible simulation of the server
@@ -507,6 +510,8 @@ def build(
         result = compute_result(w.log, recovered.secret, ballots(), lot_cp)
         if malicious == "wrong_result":
             result["groups"][0]["lists"][0]["votes"] += 1
+        if forge is not None:
+            forge(result)
         w.append(result)
         phase("closed", "tallied", "system")
         if malicious in ("purged", "purged_twice"):  # "purged" is honest: the operator's purge

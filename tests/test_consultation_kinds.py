@@ -179,11 +179,25 @@ def test_a_forged_result_of_each_kind_fails_the_verifier(
     lines = (tmp_path / "record.jsonl").read_bytes().splitlines(keepends=True)
     assert verify_record(lambda: iter(lines)).ok
     k = next(i for i, x in enumerate(lines) if b'"type":"result"' in x)
+    # Where the recount finds each lie (the first difference; the groups' copy comes first).
+    where = {
+        "choice": "questions[0].options[0].count: published 2, recomputed 1",
+        "scale mean": "questions[1].mean.display: published '4', recomputed '3 2/3'",
+        "scale point": "questions[1].points[4].count: published 2, recomputed 1",
+        "ranking borda": "questions[2].options[0].borda: published 5, recomputed 4",
+        "ranking condorcet": "questions[2].condorcet_winner: published 'y', recomputed 'x'",
+        "open answers in ballot order": "questions[3].answers[0]: published 'Meer thuiswerk'",
+        "open answer changed": "questions[3].answers[0]: published 'Betere thee!'",
+        "skip": "ballots.skipped: published 0, recomputed 1",
+    }
     for name, (old, new) in FORGERIES.items():
         assert lines[k].count(old) >= 1, name
         forged = lines[k].replace(old, new)
         report = verify_record(lambda f=forged: iter([*lines[:k], f, *lines[k + 1 :]]))
         assert not report.ok and "result" in {f.check for f in report.failures}, name
+        msg = report.first("result").message  # type: ignore[union-attr]
+        assert "published result differs at result.consultation." in msg, (name, msg)
+        assert where[name] in msg, (name, msg)
 
 
 def test_small_groups_are_merged_into_other(client, operator_headers, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ small-group split."""
 
 from __future__ import annotations
 
+import json
 import statistics
 from collections import Counter
 from fractions import Fraction
@@ -243,3 +244,78 @@ def test_the_client_guide_example_is_a_valid_canonical_ballot() -> None:
     skip = {"election": "e", "group": "all", "selections": {}}
     assert validate_ballot(definition, "e", "all", skip) == (True, None)
     assert len(raw.encode()) + 1 <= max_ballot_size(definition, "e")
+
+
+# --------------------------------------------------------------------------- signed lies
+
+_SIGNED_QUESTIONS = [
+    {
+        "id": "keus",
+        "text": "Welke dag?",
+        "rule": "single",
+        "options": [{"id": "ma", "text": "Ma"}, {"id": "vr", "text": "Vr"}],
+    },
+    {"id": "schaal", "text": "Tevreden?", "rule": "scale", "scale_min": 1, "scale_max": 5},
+    {
+        "id": "rang",
+        "text": "Wat eerst?",
+        "rule": "ranking",
+        "options": [{"id": o, "text": o} for o in "abc"],
+    },
+    {"id": "open", "text": "Verder?", "rule": "open", "max_length": 50},
+]
+_PLANS = {
+    "all": [
+        {"keus": ["ma"], "schaal": [5], "rang": ["a", "b", "c"], "open": ["koffie"]},
+        {"keus": ["vr"], "schaal": [2], "rang": ["b"], "open": ["Parkeren"]},
+        {"schaal": [4], "rang": ["a", "c"]},
+        {},
+    ]
+}
+
+
+def _q(result: dict[str, Any], i: int) -> dict[str, Any]:
+    return result["consultation"]["questions"][i]  # type: ignore[no-any-return]
+
+
+# One lie per kind, each signed by the (dishonest) server: the recount alone finds it.
+_LIES = {
+    "choice count": lambda r: _q(r, 0)["options"][0].update(count=2),
+    "scale median": lambda r: _q(r, 1).update(median={"value": "5", "display": "5"}),
+    "scale point": lambda r: _q(r, 1)["points"][0].update(count=1),
+    "borda": lambda r: _q(r, 2)["options"][2].update(borda=9),
+    "pairwise": lambda r: _q(r, 2)["pairwise"][0]["prefer"].__setitem__(1, 0),
+    "condorcet": lambda r: _q(r, 2).update(condorcet_winner=None),
+    "open answer dropped": lambda r: _q(r, 3)["answers"].pop(),
+    "open answers in another order": lambda r: _q(r, 3)["answers"].reverse(),
+    "skip": lambda r: r["consultation"]["ballots"].update(skipped=0),
+}
+
+
+def test_the_synthetic_consultation_is_honest(tmp_path: Any) -> None:
+    from benchmarks.synthetic_election import build
+    from rules.record import verify_record
+
+    s = build(tmp_path / "c.jsonl", questions=_SIGNED_QUESTIONS, plans=_PLANS, seed=5)
+    report = verify_record(s.path, log_key=s.log_key)
+    assert report.ok, [str(f) for f in report.failures]
+    result = json.loads(
+        next(x for x in s.path.read_bytes().splitlines() if b'"type":"result"' in x)
+    )
+    rank = result["entry"]["consultation"]["questions"][2]
+    assert [o["borda"] for o in rank["options"]] == [4, 3, 1] and rank["condorcet_winner"] == "a"
+    assert result["entry"]["consultation"]["questions"][3]["answers"] == ["Parkeren", "koffie"]
+
+
+@pytest.mark.parametrize("lie", sorted(_LIES))
+def test_a_signed_lie_of_each_kind_fails_only_the_recount(tmp_path: Any, lie: str) -> None:
+    from benchmarks.synthetic_election import build
+    from rules.record import verify_record
+
+    s = build(
+        tmp_path / "c.jsonl", questions=_SIGNED_QUESTIONS, plans=_PLANS, seed=5, forge=_LIES[lie]
+    )
+    report = verify_record(s.path, log_key=s.log_key)
+    assert set(report.failure_counts) == {"result"}, [str(f) for f in report.failures]
+    f = report.first("result")
+    assert f is not None and "published result differs at result.consultation." in f.message
