@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rules.record import verify_record
+from tests.api.test_proces_verbaal import pdf_text
 from tests.test_e2e_shapes import Shape
 
 QUESTIONS = [
@@ -141,6 +142,14 @@ def test_every_kind_reaches_tallied_and_is_counted(
     assert "total,q-rank,ranking,x,borda,4" in lines
     assert len(lines) == len(got.json()["rows"]) + 2  # header, rows, the empty end
     assert "koffie" not in csv_r.text and "koffie" not in got.text
+
+    # The proces-verbaal lists each question's result (English here).
+    r = client.get(s.url("/results/proces-verbaal"), params={"lang": "en"}, headers=s.chair)
+    assert r.status_code == 200
+    flat = " ".join(pdf_text(r.content).split())
+    assert "Question: Tevreden met de OR?" in flat and "Mean 3 2/3 Median 4" in flat, flat
+    assert "Thuiswerken 4 (rank 1)" in flat and "Condorcet Thuiswerken" in flat, flat
+    assert "Open answers, sorted: - Betere koffie - Meer thuiswerk" in flat, flat
 
     page = res["_page"]
     assert "<script" not in page

@@ -548,7 +548,7 @@ def _open_list(q: dict[str, Any], lang: Lang) -> str:
         else "De antwoorden op alfabet (niet in de volgorde van de stemmen)."
     )
     items = "".join(f"<li>{_e(a).replace(chr(10), '<br>')}</li>" for a in q["answers"])
-    return f"<p class=small>{note}</p><ul>{items}</ul>{_answered(q, lang)}"
+    return f"<p class=small>{note}</p><ul class=answers>{items}</ul>{_answered(q, lang)}"
 
 
 def _question_block(q: dict[str, Any], qn: dict[str, Any], lang: Lang) -> str:
@@ -678,6 +678,8 @@ thead th{font-weight:700;border-bottom:2px solid #bbb}
 .list ol{margin:.1rem 0 .4rem 1.2rem;padding:0}
 .list p{margin:.3rem 0 0}
 .steps li{margin:.2rem 0}
+caption{text-align:left;font-size:.9em;padding:.3rem 0;color:#444}
+.answers li{margin:.25rem 0}
 .stats{color:#333}
 .small,small{color:#555;font-size:.9em}
 .note{background:#fff7d6;padding:.5rem .7rem;border-radius:6px}
