@@ -116,6 +116,23 @@ class Question(StrictModel):
         default=500, ge=1, le=500, description="open: the longest answer, in characters"
     )
 
+    def published(self) -> dict[str, object]:
+        """The question as the `questions_published` entry states it: the fields every kind
+        has, ``required`` when set, and the fields of its own kind — so a choice question reads
+        as it always did and a scale or open question states its bounds explicitly."""
+        out: dict[str, object] = self.model_dump(
+            mode="json", include={"id", "text", "rule", "max_choices", "options"}
+        )
+        if self.required:
+            out["required"] = True
+        if self.rule == "scale":
+            out |= self.model_dump(
+                mode="json", include={"scale_min", "scale_max", "min_label", "max_label"}
+            )
+        if self.rule == "open":
+            out["max_length"] = self.max_length
+        return out
+
     @model_validator(mode="after")
     def _options(self) -> Question:
         if self.rule in ("scale", "open"):

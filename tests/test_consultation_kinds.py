@@ -122,6 +122,14 @@ def test_every_kind_reaches_tallied_and_is_counted(
     assert op["answers"] == ["Betere koffie", "Meer thuiswerk"]
     assert (op["answered"], op["blank"]) == (2, 2)
 
+    # The published definition states each kind's own fields, and only those.
+    entries = client.get(s.url("/log/entries")).json()["entries"]
+    [pub] = [e["entry"] for e in entries if e["entry"]["type"] == "questions_published"]
+    qs = {q["id"]: q for q in pub["questions"]}
+    assert qs["q-scale"]["scale_min"] == 1 and qs["q-scale"]["max_label"] == "zeer"
+    assert qs["q-rank"]["required"] is True and "required" not in qs["q-choice"]
+    assert qs["q-open"]["max_length"] == 20 and "scale_min" not in qs["q-open"]
+
     # The export of the aggregate counts: the same numbers as rows, never an open answer's text.
     got = client.get(s.url("/results/export"), params={"format": "json"})
     assert got.status_code == 200

@@ -152,7 +152,7 @@ def _publish(session: Session, election: Election, ctx: Any) -> None:
             {
                 "type": "questions_published",
                 "election": election.id,
-                "questions": [q.model_dump(mode="json") for q in es.questions],
+                "questions": [q.published() for q in es.questions],
             },
         )
         return
