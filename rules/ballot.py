@@ -44,6 +44,10 @@ import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PAD_BLOCK = 64
+# The largest padded ballot an election may have: its ciphertext (32 + size + 16 bytes, base64)
+# must stay within api.voting.schemas.MAX_CIPHERTEXT_B64 (65536 characters, 49152 bytes).
+# 32 KiB holds e.g. 16 open questions of 500 characters of the widest kind.
+MAX_BALLOT_SIZE = 32 * 1024
 
 
 class _Model(BaseModel):

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from rules.ballot import MAX_BALLOT_SIZE, max_ballot_size
 from rules.seats import seats_for_headcount
 
 _FRACTION = re.compile(r"^\s*(\d{1,6})\s*(?:/\s*(\d{1,6}))?\s*$")
@@ -229,6 +230,13 @@ class ElectionSettings(StrictModel):
             ids = [q.id for q in self.questions]
             if len(set(ids)) != len(ids):
                 raise ValueError("question ids must be unique")
+            if self.questions:
+                size = consultation_ballot_size(self)
+                if size > MAX_BALLOT_SIZE:
+                    raise ValueError(
+                        f"the largest ballot of these questions takes {size} bytes, more than "
+                        f"the {MAX_BALLOT_SIZE} a ballot may hold: fewer or shorter open questions"
+                    )
             return self
         if self.questions:
             raise ValueError("questions belong to a consultation, not a works council election")
@@ -258,3 +266,12 @@ class ElectionSettings(StrictModel):
         if self.voting_system == "list":
             return 1
         return self.votes_per_voter or group.seats or 1
+
+
+def consultation_ballot_size(es: ElectionSettings) -> int:
+    """The padded ballot size of a consultation, with the longest election id (the server's ids
+    are shorter) and the longest kiesgroep id of these settings: an upper bound of what the
+    `keys` entry will state. Open answers dominate it (4 bytes per character at worst)."""
+    group = max((g.id for g in es.kiesgroepen), key=len, default="all")
+    questions = [q.model_dump(mode="json") for q in es.questions]
+    return max_ballot_size({"group": group, "questions": questions}, "e" * 32)

@@ -319,3 +319,21 @@ def test_a_signed_lie_of_each_kind_fails_only_the_recount(tmp_path: Any, lie: st
     assert set(report.failure_counts) == {"result"}, [str(f) for f in report.failures]
     f = report.first("result")
     assert f is not None and "published result differs at result.consultation." in f.message
+
+
+def test_a_consultation_whose_ballot_would_not_fit_is_refused() -> None:
+    from api.voting.schemas import MAX_CIPHERTEXT_B64
+    from rules.ballot import MAX_BALLOT_SIZE
+    from rules.settings import ElectionSettings, consultation_ballot_size
+
+    # A ballot of the largest size still fits the cast route's ciphertext limit.
+    assert 4 * -(-(32 + MAX_BALLOT_SIZE + 16) // 3) <= MAX_CIPHERTEXT_B64
+
+    def open_questions(n: int) -> dict[str, Any]:
+        q = [{"id": f"q{i}", "text": "t", "rule": "open", "max_length": 500} for i in range(n)]
+        return {"kind": "consultation", "questions": q}
+
+    fits = ElectionSettings.model_validate(open_questions(16))
+    assert consultation_ballot_size(fits) <= MAX_BALLOT_SIZE
+    with pytest.raises(ValidationError, match="more than the 32768 a ballot may hold"):
+        ElectionSettings.model_validate(open_questions(17))
