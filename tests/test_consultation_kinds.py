@@ -165,6 +165,8 @@ def test_every_kind_reaches_tallied_and_is_counted(
     assert "Condorcet" in page and "Borda" in page
     assert "3,67" in page  # the mean, in Dutch
     assert "overgeslagen 1" in page
+    assert "verplichte vraag niet beantwoord (1)" in page and "open antwoord te lang (1)" in page
+    assert "open antwoord met een stuurteken (1)" in page
 
 
 # One forgery per kind: the published result changed in one place, everything else intact.

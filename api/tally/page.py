@@ -48,8 +48,17 @@ PALETTE = [
     "#4d4d4d",
 ]
 VACANT = "#c8c8c8"
-# Why a ballot was invalid (rules.ballot, rules.tally), in Dutch: by the reason's first words.
+# Why a ballot was invalid (rules.ballot, rules.tally), in Dutch: by the words the reason
+# contains (first match; the consultation kinds' reasons start with "question <id>").
 REASONS_NL = (
+    ("required question", "verplichte vraag niet beantwoord"),
+    ("outside the scale", "buiten de schaal"),
+    ("scale answer is not an integer", "geen geheel getal op de schaal"),
+    ("open answer longer than", "open antwoord te lang"),
+    ("control character", "open antwoord met een stuurteken"),
+    ("lone surrogate", "open antwoord met een ongeldig teken"),
+    ("empty open answer", "leeg open antwoord"),
+    ("open answer is not a string", "open antwoord onleesbaar"),
     ("does not decrypt", "niet te ontsleutelen"),
     ("ciphertext is not base64", "versleuteling onleesbaar"),
     ("malformed plaintext", "inhoud onleesbaar"),
@@ -68,7 +77,7 @@ def reason_text(reason: str, lang: Lang) -> str:
     """An invalid ballot's reason for the page (English as recorded; Dutch by its kind)."""
     if lang == "en":
         return reason
-    return next((nl for en, nl in REASONS_NL if reason.startswith(en)), "ongeldig stembiljet")
+    return next((nl for en, nl in REASONS_NL if en in reason), "ongeldig stembiljet")
 
 
 MONTHS = {
@@ -616,6 +625,12 @@ def _consultation_section(
             f"stemmen {b['total']} · geldig {b['valid']} · ongeldig {b['invalid']} · "
             f"overgeslagen {skipped}</p>"
         )
+    if b["invalid_reasons"]:
+        reasons = ", ".join(
+            f"{_e(reason_text(r['reason'], lang))} ({r['count']})" for r in b["invalid_reasons"]
+        )
+        word = "Invalid ballots" if lang == "en" else "Ongeldige stemmen"
+        out.append(f"<p class=small>{word}: {reasons}</p>")
     out.append(_small_groups_note(c, names, lang))
     for i, q in enumerate(c["questions"]):
         qn = names.n["questions"].get(q["question"], {})
