@@ -48,6 +48,7 @@ def shell(lang: Lang) -> bytes:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="referrer" content="no-referrer">\n'
         "<title>Stembus</title>\n"
+        '<link rel="icon" href="data:,">\n'
         f'<link rel="stylesheet" href="{ASSETS_URL}/booth.css" integrity="{sri(css)}">\n'
         f'<script src="{ASSETS_URL}/booth.js" integrity="{sri(js)}" defer></script>\n'
         "</head>\n<body>\n"

@@ -27,7 +27,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
 
 ERRORS: dict[int, dict[Lang, tuple[str, str]]] = {
     400: {
-        "nl": ("Verzoek niet begrepen", "Uw browser stuurde een verzoek dat de dienst niet begrijpt."),
+        "nl": (
+            "Verzoek niet begrepen",
+            "Uw browser stuurde een verzoek dat de dienst niet begrijpt.",
+        ),
         "en": ("Request not understood", "Your browser sent a request the service cannot read."),
     },
     401: {
@@ -58,7 +61,10 @@ ERRORS: dict[int, dict[Lang, tuple[str, str]]] = {
     },
     422: {
         "nl": ("Ongeldig adres", "Dit adres klopt niet. Controleer het adres in uw uitnodiging."),
-        "en": ("Invalid address", "This address is not right. Check the address in your invitation."),
+        "en": (
+            "Invalid address",
+            "This address is not right. Check the address in your invitation.",
+        ),
     },
     429: {
         "nl": ("Even wachten", "U deed te veel pogingen. Wacht even en probeer het opnieuw."),
@@ -77,7 +83,10 @@ ERRORS: dict[int, dict[Lang, tuple[str, str]]] = {
         ),
     },
     503: {
-        "nl": ("Even niet bereikbaar", "De dienst is even niet bereikbaar. Probeer het zo opnieuw."),
+        "nl": (
+            "Even niet bereikbaar",
+            "De dienst is even niet bereikbaar. Probeer het zo opnieuw.",
+        ),
         "en": ("Briefly unavailable", "The service is briefly unavailable. Try again shortly."),
     },
 }
