@@ -39,8 +39,11 @@ def make_election(server: Server, settings: dict[str, Any], **kw: Any) -> Voting
     )
     http = httpx.Client(base_url=server.base, timeout=30)
     return voting_election(
-        None, lambda body: ElectionFixture(http, bearer(token), body), settings=settings, **kw
-    )  # type: ignore[arg-type]
+        None,
+        lambda body: ElectionFixture(http, bearer(token), body),  # type: ignore[arg-type]
+        settings=settings,
+        **kw,
+    )
 
 
 class Watch:
