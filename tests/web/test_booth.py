@@ -69,7 +69,9 @@ class Watch:
 
 
 def heading(page: Any, text: str) -> None:
-    page.wait_for_selector(f"h1:has-text('{text}')", timeout=30_000)
+    page.wait_for_selector(
+        f"h1:has-text({text!r})" if "'" not in text else f'h1:has-text("{text}")', timeout=30_000
+    )
 
 
 def clean(page: Any, axe_source: str) -> None:

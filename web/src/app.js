@@ -42,7 +42,7 @@ const say = (text) => {
  * keyboard users start at the top of the new step). */
 function screen(title, ...content) {
   const h1 = h("h1", { tabindex: "-1" }, title);
-  main.replaceChildren(h1, ...content);
+  main.replaceChildren(h1, ...content.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   document.title = `${title} – Stembus`;
   h1.focus();
   window.scrollTo(0, 0);
@@ -497,17 +497,17 @@ function receiptCheck(e) {
  * render(question, name) → {element, value() → [option ids], describe(ids) → text}. */
 const optionText = (q, o) => (q.rule === "yes_no_abstain" ? t(`opt_${o.id}`) : o.text || o.id);
 
-function choiceGroup({ name, legend, help, options, max, checked }) {
+function choiceGroup({ name, id: prefix = name, legend, help, options, max, checked }) {
   // One fieldset of radio buttons (max 1) or check boxes (max > 1) that cannot take more than
   // `max` choices: at the maximum the other boxes are disabled, and the count is announced.
   const multi = max > 1;
-  const count = h("p", { class: "count", "aria-live": "polite", id: `${name}-count` });
+  const count = h("p", { class: "count", "aria-live": "polite", id: `${prefix}-count` });
   const inputs = [];
   const list = h(
     "ul",
     { class: "choices" },
     options.map((o, i) => {
-      const id = `${name}-${i}`;
+      const id = `${prefix}-${i}`;
       const input = h("input", {
         type: multi ? "checkbox" : "radio",
         id,
@@ -529,7 +529,7 @@ function choiceGroup({ name, legend, help, options, max, checked }) {
   };
   list.addEventListener("change", () => update(true));
   update(false);
-  const fs = h("fieldset", { "aria-describedby": help ? `${name}-help` : null }, h("legend", {}, legend), help ? h("p", { class: "hint", id: `${name}-help` }, help) : null, multi ? count : null, list);
+  const fs = h("fieldset", { "aria-describedby": help ? `${prefix}-help` : null }, h("legend", {}, legend), help ? h("p", { class: "hint", id: `${prefix}-help` }, help) : null, multi ? count : null, list);
   return { element: fs, value: () => inputs.filter((x) => x.checked && x.value !== "").map((x) => x.value) };
 }
 
@@ -576,13 +576,14 @@ function renderBallot(def, choices) {
     const groups = lists.map((l) =>
       choiceGroup({
         name: "candidate",
+        id: `list${l.n}`,
         legend: t("ballot_list_legend", { n: l.n, name: l.name }),
         max: 1,
         checked: picked,
         options: l.candidates.map((c) => ({ value: c.id, label: c.name })),
       }),
     );
-    const blank = choiceGroup({ name: "candidate", legend: t("ballot_blank_legend"), max: 1, checked: picked.length ? [] : [""], options: [{ value: "", label: t("ballot_blank_option") }] });
+    const blank = choiceGroup({ name: "candidate", id: "blank", legend: t("ballot_blank_legend"), max: 1, checked: picked.length ? [] : [""], options: [{ value: "", label: t("ballot_blank_option") }] });
     return {
       title: t("ballot_list_title"),
       help: t("ballot_list_help"),
