@@ -7,6 +7,7 @@ opens to what the voter chose."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -267,4 +268,46 @@ def test_the_scan_finds_what_it_must(server: Server, browser: Any, axe_source: s
     page.wait_for_selector("#election")
     page.evaluate("() => document.querySelector('label[for=election]').remove()")
     assert "label" in {v["id"] for v in axe(page, axe_source)}
+    page.close()
+
+
+def test_a_lost_answer_to_the_cast_is_recovered_after_a_reload(
+    server: Server, browser: Any, axe_source: str
+) -> None:
+    """The server accepts the ballot but its answer never reaches the browser; the voter
+    reloads: the pending ballot (kept before sending) goes again byte for byte and gets the same
+    promise — one ballot in the log, no lock-out."""
+    ve = make_election(server, CONSULTATION, n_voters=2)
+    code = next(iter(ve.codes.values()))
+    page = browser.new_page()
+    watch = Watch(page)
+    lost: list[str] = []
+
+    def lose_answer(route: Any) -> None:
+        if lost:
+            route.continue_()
+            return
+        answer = route.fetch()  # the server gets and accepts the ballot …
+        lost.append(answer.text())
+        route.abort()  # … and the browser never sees its answer
+
+    page.route("**/api/v1/elections/*/ballots", lose_answer)
+    page.goto(f"{server.base}/elections/{ve.id}/vote#code={code}")
+    page.wait_for_selector("#code")
+    page.click("button[type=submit]")
+    heading(page, "Beantwoord de vragen")
+    page.check("label:has-text('Nee')")
+    page.click("button:has-text('Verder')")
+    page.click("button:has-text('Stem uitbrengen')")
+    page.wait_for_selector("text=We weten niet of uw stem is aangekomen")
+    clean(page, axe_source)
+    assert len(lost) == 1 and '"promise"' in lost[0]
+    page.reload()
+    heading(page, "Uw stem is uitgebracht")
+    assert page.inner_text("#promise").strip() == json.loads(lost[0])["promise"].strip()
+    assert len(watch.casts) == 2
+    assert watch.errors == []
+    close_voting(ve)
+    ballots, last = last_ballot(ve)
+    assert len(ballots) == 1 and opened(ve, last)["selections"] == {"q1": ["no"]}
     page.close()
