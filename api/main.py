@@ -112,4 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(problems.router)
     docs.install(app)
+    from api import web
+
+    web.install(app)  # the voter's pages, and HTML error pages for browsers (after problems)
     return app
