@@ -257,6 +257,8 @@ def build(
     honest: the operator's purge after the tally (api.retention), its index in ``tampered``.
     ``forge``: a dishonest server that changes the computed result in place (any lie) before it
     signs and appends it — the signatures and roots stay valid, only the recount can tell.
+    "no_booth", "booth_twice", "booth_while_voting", "booth_malformed": the ``booth_published``
+    entry missing, twice, after voting opened, or naming a URL of another host.
     """
     rng = random.Random(seed)  # noqa: S311 - vote choices of a simulation, not secrets
     flush_rng = random.Random(seed + 1)  # noqa: S311 - a reproducible simulation of the server
@@ -351,7 +353,26 @@ def build(
                 "log_key": signer.verifier_key,
             }
         )
+        booth = {
+            "type": "booth_published",
+            "election": eid,
+            "assets": {
+                f"/elections/{eid}?lang=nl": secrets.token_hex(32),
+                f"/elections/{eid}?lang=en": secrets.token_hex(32),
+                "/assets/booth.js": secrets.token_hex(32),
+                "/assets/booth.css": secrets.token_hex(32),
+            },
+            "by": "system",
+        }
+        if malicious == "booth_malformed":
+            booth["assets"] = {"https://elsewhere.example/booth.js": "00" * 32}
+        if malicious != "no_booth":
+            at = w.append(booth)
+            if malicious in ("booth_twice", "booth_malformed"):
+                tampered.append(w.append(booth) if malicious == "booth_twice" else at)
         phase("lists_published", "voting")
+        if malicious == "booth_while_voting":
+            tampered.append(w.append(booth))
         if malicious == "purge_while_voting":
             tampered.append(
                 w.append(

@@ -158,6 +158,7 @@ def _register_optional() -> None:
         "cli.retention",
         "cli.vote",
         "cli.verify",
+        "cli.booth",
         "cli.demo",
         "cli.bench",
     ):

@@ -1508,6 +1508,36 @@ export interface components {
              */
             type: "ballot";
         };
+        /**
+         * BoothPublishedEntry
+         * @description The booth's code, pinned as voting opens (api.voting.booth): the SHA-256 of every asset of
+         *     the voter's pages at the path it is served at. `stembus verify-booth` compares a server's
+         *     answers with it.
+         */
+        BoothPublishedEntry: {
+            /**
+             * Assets
+             * @description path on the service (with the election's id) → SHA-256, lower-case hex
+             */
+            assets: {
+                [key: string]: string;
+            };
+            /**
+             * By
+             * @constant
+             */
+            by: "system";
+            /**
+             * Election
+             * @description the election id
+             */
+            election: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "booth_published";
+        };
         /** CancelIn */
         CancelIn: {
             /** Reason */
@@ -2617,7 +2647,7 @@ export interface components {
             type: "lists_published";
         };
         /** @description An entry of the public log (docs/log-entries.md), by `type`. Served verbatim: its RFC 8785 bytes are its Merkle leaf. */
-        LogEntry: components["schemas"]["ElectionCreatedEntry"] | components["schemas"]["SettingsUpdatedEntry"] | components["schemas"]["PhaseChangedEntry"] | components["schemas"]["RollFrozenEntry"] | components["schemas"]["ListsPublishedEntry"] | components["schemas"]["QuestionsPublishedEntry"] | components["schemas"]["KeysEntry"] | components["schemas"]["IssuanceEntry"] | components["schemas"]["BallotEntry"] | components["schemas"]["DecryptionKeyEntry"] | components["schemas"]["ResultEntry"] | components["schemas"]["CodesIssuedEntry"] | components["schemas"]["PersonalDataPurgedEntry"];
+        LogEntry: components["schemas"]["ElectionCreatedEntry"] | components["schemas"]["SettingsUpdatedEntry"] | components["schemas"]["PhaseChangedEntry"] | components["schemas"]["RollFrozenEntry"] | components["schemas"]["ListsPublishedEntry"] | components["schemas"]["QuestionsPublishedEntry"] | components["schemas"]["KeysEntry"] | components["schemas"]["IssuanceEntry"] | components["schemas"]["BallotEntry"] | components["schemas"]["DecryptionKeyEntry"] | components["schemas"]["ResultEntry"] | components["schemas"]["CodesIssuedEntry"] | components["schemas"]["BoothPublishedEntry"] | components["schemas"]["PersonalDataPurgedEntry"];
         /** LogKeyOut */
         LogKeyOut: {
             /**

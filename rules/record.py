@@ -236,6 +236,7 @@ class Report:
     failure_counts: Counter[str] = field(default_factory=Counter)
     result_checked: bool = False
     receipts_checked: int = 0
+    booth: dict[str, str] | None = None
 
     max_per_check = 5
 
@@ -264,6 +265,7 @@ class Report:
             "failures": [f.to_dict() for f in self.failures],
             "result_checked": self.result_checked,
             "receipts_checked": self.receipts_checked,
+            "booth": self.booth,
         }
 
 
@@ -460,6 +462,23 @@ def codes_issued_problem(e: dict[str, Any]) -> str | None:
     return None
 
 
+BOOTH_ASSETS_MAX = 64
+
+
+def booth_problem(e: dict[str, Any]) -> str | None:
+    """What is wrong with a booth_published entry's form, or None: ``assets`` maps at most
+    :data:`BOOTH_ASSETS_MAX` paths (each starting with one ``/``) to lower-case SHA-256 hex."""
+    assets = e.get("assets")
+    if not isinstance(assets, dict) or not assets or len(assets) > BOOTH_ASSETS_MAX:
+        return f"booth_published names no assets, or more than {BOOTH_ASSETS_MAX}"
+    for path, digest in assets.items():
+        if not path.startswith("/") or path.startswith("//"):
+            return f"booth asset {path!r} is not a path on the service"
+        if not isinstance(digest, str) or len(digest) != 64 or digest.strip("0123456789abcdef"):
+            return f"booth asset {path!r}: {digest!r} is not a SHA-256 in lower-case hex"
+    return None
+
+
 def _checkpoint_line_ok(text: str, raw: bytes) -> bool:
     """``checkpoint_line(text) == raw``, with the common case computed by ``json.dumps`` (a
     one-member object: only string escaping matters, and that is RFC 8785's)."""
@@ -517,6 +536,7 @@ class _Verifier:
         self.header: dict[str, Any] = {}
         self.phase: str | None = None
         self.purged = False
+        self.booth: dict[str, str] | None = None
         self.last_cp: tuple[int, bytes] | None = None
         self.lot_checkpoint: tuple[int, bytes] | None = None
         self.issuer_keys: dict[str, Any] = {}
@@ -805,6 +825,8 @@ class _Verifier:
                 bad("voting opened before the keys entry")
             if to == "voting" and self.log.groups is None and self.log.questions is None:
                 bad("voting opened before the lists or questions were published")
+            if to == "voting" and self.booth is None:
+                bad("voting opened without the booth_published entry (the booth's code)")
             if to == "tallied" and self.log.result is None:
                 bad("tallied before the result entry")
             if phase in ("tallied", "cancelled"):
@@ -839,6 +861,19 @@ class _Verifier:
                 bad("a result without a vote, but a kiesgroep holds a vote")
             elif not uncontested and (phase != "closed" or self.log.decryption_key is None):
                 bad("result before the decryption key, or outside the closed phase")
+        elif t == "booth_published":
+            # The SHA-256 of every booth asset, pinned when voting opens (docs/protocol.md
+            # "The booth's code"): once, just before the phase change to voting.
+            why = booth_problem(e)
+            if why is None and phase != "lists_published":
+                why = f"booth_published while the election is {phase} (only as voting opens)"
+            if why is None and self.booth is not None:
+                why = "a second booth_published entry"
+            if why is not None:
+                bad(why)
+            else:
+                self.booth = dict(e["assets"])
+                r.booth = self.booth
         elif t == "personal_data_purged":
             # The operator's purge of personal data after the retention period
             # (api.retention): only once the election has ended, and once.

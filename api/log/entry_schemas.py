@@ -524,6 +524,23 @@ class CodesIssuedEntry(_Entry):
     by: Role
 
 
+class BoothPublishedEntry(_Entry):
+    """The booth's code, pinned as voting opens (api.voting.booth): the SHA-256 of every asset of
+    the voter's pages at the path it is served at. `stembus verify-booth` compares a server's
+    answers with it."""
+
+    type: Literal["booth_published"]
+    assets: dict[
+        Annotated[str, Field(pattern="^/([^/]|$)")],
+        Annotated[str, Field(pattern=HEX64)],
+    ] = Field(
+        min_length=1,
+        max_length=64,
+        description="path on the service (with the election's id) → SHA-256, lower-case hex",
+    )
+    by: Literal["system"]
+
+
 class PurgeCounts(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -577,6 +594,7 @@ LogEntry = Annotated[
     | DecryptionKeyEntry
     | ResultEntry
     | CodesIssuedEntry
+    | BoothPublishedEntry
     | PersonalDataPurgedEntry,
     Field(discriminator="type"),
 ]

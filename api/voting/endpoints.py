@@ -27,6 +27,7 @@ from api.problems import (
     problem_type,
 )
 from api.voting import ballot, casting, issuance, keys
+from api.voting import booth as _booth  # noqa: F401  (its on_enter("voting") hook pins the booth)
 from api.voting.schemas import (
     BallotIn,
     CastOut,

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEC: dict[str, Any] = json.loads((ROOT / "openapi" / "openapi.json").read_text())
 SCHEMAS = SPEC["components"]["schemas"]
 ENTRY_TYPES = {
+    "booth_published",
     "codes_issued",
     "personal_data_purged",
     "election_created",

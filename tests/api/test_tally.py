@@ -21,6 +21,7 @@ from api.elections.service import get_election
 from api.log.pool import pool_entries
 from api.log.service import append_entry
 from api.tally import service as tally_service
+from api.voting.booth import booth_entry
 from crypto import blindrsa, credential, sealing, shamir
 from crypto.canonical import b64e
 from rules.ballot import max_ballot_size
@@ -158,6 +159,7 @@ def seed_voting(
                 .key_string,
             },
         )
+        append_entry(s, e.id, booth_entry(e.id))  # as the voting hook (api.voting.booth) does
         phase("lists_published", "voting")
         election.status = "voting"
         s.add(election)

@@ -344,3 +344,29 @@ def test_a_purge_out_of_place_is_named(tmp_path: Path, malicious: str, words: st
     report = verify_record(s.path, log_key=s.log_key)
     assert set(report.failure_counts) == {"entry-order"}
     assert words in _fails(report, "entry-order", s.tampered[-1])
+
+
+def test_the_booth_entry_is_reported(honest: Synthetic) -> None:
+    report = verify_record(honest.path, log_key=honest.log_key)
+    assert report.ok
+    assert report.booth is not None and "/assets/booth.js" in report.booth
+    assert report.to_dict()["booth"] == report.booth
+
+
+@pytest.mark.parametrize(
+    ("malicious", "words"),
+    [
+        ("no_booth", "voting opened without the booth_published entry"),
+        ("booth_twice", "a second booth_published entry"),
+        ("booth_while_voting", "booth_published while the election is voting"),
+        ("booth_malformed", "is not a path on the service"),
+    ],
+)
+def test_a_booth_entry_missing_or_out_of_place_is_named(
+    tmp_path: Path, malicious: str, words: str
+) -> None:
+    s = build(tmp_path / f"{malicious}.jsonl", voters=VOTERS, seed=3, malicious=malicious)
+    report = verify_record(s.path, log_key=s.log_key)
+    assert set(report.failure_counts) == {"entry-order"}, [str(f) for f in report.failures]
+    index = s.tampered[-1] if s.tampered else None
+    assert words in _fails(report, "entry-order", index)
