@@ -118,12 +118,13 @@ def compare(http: httpx.Client, base: str, assets: dict[str, str]) -> list[dict[
     """One row per pinned path: what the server answers there, and whether it matches."""
     rows = []
     for path, want in sorted(assets.items()):
+        status: int | str
         try:
             r = http.get(base + path, headers={"Accept": "*/*"})
             got = hashlib.sha256(r.content).hexdigest() if r.status_code == 200 else None
             status = r.status_code
         except httpx.HTTPError as exc:
-            got, status = None, f"{type(exc).__name__}"
+            got, status = None, type(exc).__name__
         rows.append(
             {"path": path, "pinned": want, "served": got, "status": status, "ok": got == want}
         )
