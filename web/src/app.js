@@ -555,18 +555,130 @@ const QUESTION_RULES = {
 };
 QUESTION_RULES.yes_no_abstain = QUESTION_RULES.single;
 
+/** A scale: a radio group of its points, the end labels in the labels of the two ends. */
+QUESTION_RULES.scale = (q, name, checked) => {
+  const [min, max] = [q.scale_min ?? 1, q.scale_max ?? 5];
+  const points = [];
+  for (let n = min; n <= max; n++) points.push(n);
+  const label = (n) => (n === min ? t("scale_end", { n, label: q.min_label || "" }) : n === max ? t("scale_end", { n, label: q.max_label || "" }) : String(n));
+  const g = choiceGroup({
+    name,
+    legend: q.text,
+    help: t("scale_help", { min, max, min_label: q.min_label || "", max_label: q.max_label || "" }),
+    max: 1,
+    checked: checked.map(String),
+    options: [...points.map((n) => ({ value: String(n), label: label(n) })), { value: "", label: t("ballot_no_answer") }],
+  });
+  return { element: g.element, value: () => g.value().map(Number) };
+};
+
+/** A ranking: one select per place, keyboard-operable as any select; an option taken by one
+ * place is disabled in the others (no duplicates), empty places are allowed (a partial
+ * ranking), and the new order is announced in the live region. */
+QUESTION_RULES.ranking = (q, name, checked) => {
+  const selects = q.options.map((_, i) =>
+    h(
+      "select",
+      { id: `${name}-rank-${i + 1}`, name: `${name}-rank-${i + 1}` },
+      h("option", { value: "" }, t("rank_empty")),
+      q.options.map((o) => h("option", { value: o.id }, optionText(q, o))),
+    ),
+  );
+  selects.forEach((s, i) => (s.value = checked[i] || ""));
+  const value = () => selects.map((s) => s.value).filter(Boolean);
+  const sync = () => {
+    for (const s of selects) {
+      const elsewhere = new Set(selects.filter((x) => x !== s).map((x) => x.value).filter(Boolean));
+      for (const o of s.options) o.disabled = o.value !== "" && elsewhere.has(o.value);
+    }
+  };
+  const order = () => {
+    const v = value();
+    return v.length ? t("rank_order", { order: v.map((id, i) => `${i + 1}. ${optionText(q, q.options.find((o) => o.id === id))}`).join(", ") }) : t("rank_order_none");
+  };
+  const status = h("p", { class: "count", id: `${name}-order` });
+  const list = h(
+    "ol",
+    { class: "ranking" },
+    selects.map((s, i) => h("li", {}, h("label", { for: s.id }, t("rank_position", { n: i + 1 })), s)),
+  );
+  list.addEventListener("change", (ev) => {
+    // Two places can never hold the same answer (the other place is emptied, should a
+    // browser let a disabled option through).
+    for (const s of selects) if (s !== ev.target && ev.target.value && s.value === ev.target.value) s.value = "";
+    sync();
+    status.textContent = order();
+    say(order());
+  });
+  sync();
+  status.textContent = order();
+  const fs = h("fieldset", { "aria-describedby": `${name}-help` }, h("legend", {}, q.text), h("p", { class: "hint", id: `${name}-help` }, t("rank_help")), list, status);
+  return { element: fs, value };
+};
+
+/** An open answer: a textarea whose limit counts code points as the server does ([...text],
+ * not the UTF-16 `length` the maxlength attribute counts), control characters but the line
+ * feed removed, a visible counter announced politely, and the warning that the text is
+ * published and may identify the voter. */
+QUESTION_RULES.open = (q, name, checked) => {
+  const max = q.max_length ?? 500;
+  const id = `${name}-text`;
+  const area = h("textarea", { id, name: id, rows: "4", "aria-describedby": `${name}-warn ${name}-help ${name}-count` });
+  area.value = checked[0] || "";
+  const count = h("p", { class: "count", id: `${name}-count`, "aria-live": "polite" });
+  let timer = null;
+  const update = () => {
+    const cleaned = area.value.replace(/[\u0000-\u0009\u000B-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "");
+    const cps = [...cleaned];
+    const text = cps.length > max ? cps.slice(0, max).join("") : cleaned;
+    if (text !== area.value) area.value = text;
+    const n = P.codePoints(text);
+    // Announced after a pause in typing, not at every key.
+    clearTimeout(timer);
+    timer = setTimeout(() => (count.textContent = n >= max ? t("open_full", { max }) : t("open_count", { n, max })), 400);
+  };
+  area.addEventListener("input", update);
+  count.textContent = t("open_count", { n: P.codePoints(area.value), max });
+  const fs = h(
+    "fieldset",
+    {},
+    h("legend", {}, q.text),
+    note("warn", { id: `${name}-warn` }, t("open_warning")),
+    h("label", { for: id }, t("open_label")),
+    h("p", { class: "hint", id: `${name}-help` }, t("open_help", { max })),
+    area,
+    count,
+  );
+  return { element: fs, value: () => (area.value ? [area.value] : []) };
+};
+
 function renderBallot(def, choices) {
   if (def.questions) {
     const parts = def.questions.map((q, i) => {
       const render = QUESTION_RULES[q.rule];
       if (!render) throw new P.ProtocolError(`unknown question rule ${q.rule}`);
-      return [q.id, render(q, `q${i}`, (choices && choices[q.id]) || [])];
+      const part = render(q, `q${i}`, (choices && choices[q.id]) || []);
+      if (q.required) {
+        // Shown in the legend, and a message of its own (focused) when left blank.
+        part.element.querySelector("legend").append(" ", h("span", { class: "required" }, t("ballot_required")));
+        part.error = h("p", { class: "note bad", id: `q${i}-required`, tabindex: "-1", hidden: true }, t("ballot_required_missing"));
+        part.element.querySelector("legend").after(part.error);
+      }
+      return [q, part];
     });
     return {
       title: t("ballot_consultation_title"),
       help: null,
       elements: parts.map(([, p]) => p.element),
-      value: () => Object.fromEntries(parts.map(([id, p]) => [id, p.value()]).filter(([, v]) => v.length)),
+      value: () => Object.fromEntries(parts.map(([q, p]) => [q.id, p.value()]).filter(([, v]) => v.length)),
+      // The required questions left blank: their messages shown, the first one focused.
+      missing: () => {
+        const blank = parts.filter(([q, p]) => q.required && !p.value().length);
+        for (const [, p] of parts) if (p.error) p.error.hidden = !blank.some(([, b]) => b === p);
+        if (blank.length) blank[0][1].error.focus();
+        return blank.length > 0;
+      },
+      skippable: true,
     };
   }
   const lists = def.lists.map((l, i) => ({ ...l, n: i + 1, candidates: [...l.candidates].sort((a, b) => a.position - b.position) }));
@@ -597,13 +709,27 @@ function renderBallot(def, choices) {
   return { title: t("ballot_person_title", { n: max }), help: null, elements: [group.element], value: group.value };
 }
 
+/** One answer in words: the scale point with the scale's labels, the ranking in order, the
+ * open text as written. */
+function describeAnswer(q, answer) {
+  if (q.rule === "scale") {
+    return t("review_scale", { n: answer[0], min: q.scale_min ?? 1, max: q.scale_max ?? 5, min_label: q.min_label || "", max_label: q.max_label || "" });
+  }
+  if (q.rule === "open") return answer[0];
+  const names = answer.map((id) => optionText(q, q.options.find((o) => o.id === id)));
+  if (q.rule === "ranking") {
+    return [h("ol", {}, names.map((n) => h("li", {}, n))), answer.length < q.options.length ? h("p", { class: "hint" }, t("review_rank_rest")) : null];
+  }
+  return names.join(", ");
+}
+
 function describeChoice(def, sel) {
   // The review: each choice in words, and a blank or incomplete ballot named as such.
   if (def.questions) {
+    if (P.isSkip(sel)) return [note("warn", t("review_skip"))];
     const rows = def.questions.map((q) => {
       const ids = sel[q.id] || [];
-      const text = ids.length ? ids.map((id) => optionText(q, q.options.find((o) => o.id === id))).join(", ") : t("review_unanswered");
-      return [h("dt", {}, q.text), h("dd", {}, text)];
+      return [h("dt", {}, q.text), h("dd", { class: q.rule === "open" ? "open" : null }, ids.length ? describeAnswer(q, ids) : t("review_unanswered"))];
     });
     const blank = def.questions.some((q) => !(sel[q.id] || []).length);
     return [h("dl", { class: "review" }, rows.flat()), blank ? note("warn", t("review_some_blank")) : null];
@@ -687,9 +813,33 @@ function choose(ctx) {
     ballot.help ? h("p", {}, ballot.help) : null,
     ballot.elements,
     h("p", {}, h("button", { type: "submit", class: "primary" }, t("to_review"))),
+    ballot.skippable
+      ? h(
+          "p",
+          { class: "skip" },
+          h("span", { class: "hint", id: "skip-help" }, t("skip_help")),
+          " ",
+          h(
+            "button",
+            {
+              type: "button",
+              id: "skip",
+              "aria-describedby": "skip-help",
+              onclick: () => {
+                // The consultation-wide skip: no answer at all, a blank ballot (S = {}).
+                ctx.state.choices = {};
+                ctx.save();
+                review(ctx);
+              },
+            },
+            t("skip_button"),
+          ),
+        )
+      : null,
   );
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
+    if (ballot.missing && ballot.missing()) return;
     const sel = ballot.value();
     P.checkSelections(ctx.pub.definition, sel);
     ctx.state.choices = sel;

@@ -216,16 +216,51 @@ export async function finishIssuance(pending, jwk, token) {
 }
 
 /** Step 3.1: the selections must fit the definition (rules/ballot.py) before sealing. */
+// A control character (Unicode Cc) other than the line feed, or a lone surrogate: refused in an
+// open answer, as rules/ballot.py refuses them.
+const BAD_TEXT = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const codePoints = (text) => [...text].length;
+
+/** One answer of a consultation, checked as rules/ballot.py `_validate_answer` does. */
+function checkAnswer(q, opts) {
+  check(Array.isArray(opts), `question ${q.id} is a list`);
+  if (q.rule === "scale") {
+    const min = q.scale_min ?? 1;
+    const max = q.scale_max ?? 5;
+    check(opts.length <= 1, `one point for ${q.id}`);
+    check(opts.every((v) => Number.isInteger(v) && v >= min && v <= max), `a point of the scale ${min}..${max} for ${q.id}`);
+    return;
+  }
+  if (q.rule === "open") {
+    const max = q.max_length ?? 500;
+    check(opts.length <= 1, `one text for ${q.id}`);
+    for (const v of opts) {
+      check(typeof v === "string" && v.length > 0, `a non-empty text for ${q.id}`);
+      check(codePoints(v) <= max, `at most ${max} characters for ${q.id}`);
+      check(!BAD_TEXT.test(v), `no control character in ${q.id}`);
+    }
+    return;
+  }
+  check(["single", "up_to_k", "yes_no_abstain", "ranking"].includes(q.rule), `a known rule for ${q.id}`);
+  check(opts.every((o) => typeof o === "string" && q.options.some((x) => x.id === o)), `options of ${q.id}`);
+  check(new Set(opts).size === opts.length, `no duplicate answer for ${q.id}`);
+  const allowed = q.rule === "up_to_k" ? Math.min(q.max_choices, q.options.length) : q.rule === "ranking" ? q.options.length : 1;
+  check(opts.length <= allowed, `at most ${allowed} for ${q.id}`);
+}
+
+/** The consultation-wide skip: no question answered (`{}` or only `[]`), a blank ballot. */
+export const isSkip = (selections) => Object.values(selections).every((v) => Array.isArray(v) && v.length === 0);
+
 export function checkSelections(definition, selections) {
   if (definition.questions) {
     check(selections && typeof selections === "object" && !Array.isArray(selections), "selections per question");
     for (const [q, opts] of Object.entries(selections)) {
       const question = definition.questions.find((x) => x.id === q);
       check(question !== undefined, `question ${q} exists`);
-      check(new Set(opts).size === opts.length, `no duplicate answer for ${q}`);
-      check(opts.every((o) => question.options.some((x) => x.id === o)), `options of ${q}`);
-      const allowed = question.rule === "up_to_k" ? Math.min(question.max_choices, question.options.length) : 1;
-      check(opts.length <= allowed, `at most ${allowed} for ${q}`);
+      checkAnswer(question, opts);
+    }
+    if (!isSkip(selections)) {
+      for (const q of definition.questions) check(!q.required || (selections[q.id] || []).length > 0, `required question ${q.id} answered`);
     }
     return;
   }
