@@ -18,7 +18,15 @@ from tests.conftest import bearer
 from tests.realserver import Server
 from tests.test_e2e_shapes import Shape
 from tests.web.conftest import SECRET
+from tests.web.measure import contrast, low
 from tests.web.test_booth import Watch, clean, heading
+
+
+def at_least_7_to_1(page: Any) -> None:
+    """Every text of the ballot as drawn now (kiesgroep, lists, candidates, counts, buttons)
+    at 7:1 or more against its background (issue 16: WCAG AAA for the ballot)."""
+    measured = contrast(page)
+    assert len(measured) > 5 and low(measured) == []
 
 
 def shape(server: Server, settings: dict[str, Any]) -> Shape:
@@ -75,6 +83,7 @@ def test_the_list_system_in_the_second_kiesgroep(
     assert "Kiesgroep Staf" in main and "Lijst 1: FNV" in main and "Lijst 2: CNV" in main
     assert "Naam W1" not in main  # only the voter's own kiesgroep
     clean(page, axe_source)
+    at_least_7_to_1(page)
     # Blank is checked until the voter picks someone; one radio group across all lists.
     assert page.is_checked("input[value='']")
     page.check("label:has-text('Naam S1')")
@@ -84,6 +93,7 @@ def test_the_list_system_in_the_second_kiesgroep(
     heading(page, "Controleer uw keuze")
     assert "Naam S2 (CNV)" in page.inner_text("main")
     clean(page, axe_source)
+    at_least_7_to_1(page)
     page.click("button:has-text('Keuze wijzigen')")
     heading(page, "Kies één kandidaat")
     page.check("label:has-text('Ik kies niemand')")
@@ -140,6 +150,7 @@ def test_the_person_system_from_login_to_the_result(
     page.check("label:has-text('Naam V3')")
     assert page.is_disabled("label:has-text('Naam V2') >> xpath=../input")
     clean(page, axe_source)
+    at_least_7_to_1(page)  # the disabled candidates' labels too
     page.click("button:has-text('Verder')")
     page.click("button:has-text('Stem uitbrengen')")
     heading(page, "Uw stem is uitgebracht")
