@@ -431,12 +431,6 @@ def test_an_outage_is_a_page_in_both_languages(
         srv.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="booth bug (report of issue 16's gaps): web/src/app.js sendBallot rethrows an "
-    "ApiError (line 752) from a call nobody awaits (line 719), so a 409 voting-not-open leaves "
-    "the voter on 'Uw stem wordt verstuurd…' for ever; remove this mark with the fix",
-)
 def test_a_cast_refused_because_voting_closed_is_told_in_words(
     server: Server, chromium: Any, axe_source: str
 ) -> None:

@@ -862,11 +862,16 @@ function review(ctx) {
       button(
         t("cast"),
         async () => {
-          P.checkSelections(ctx.pub.definition, sel);
-          const entry = await P.makeBallot(ctx.state.cred, ctx.pub.keys, sel);
+          let entry;
+          try {
+            P.checkSelections(ctx.pub.definition, sel);
+            entry = await P.makeBallot(ctx.state.cred, ctx.pub.keys, sel);
+          } catch (err) {
+            return showError(err, () => review(ctx));
+          }
           ctx.state.cred.pending_ballot = entry; // kept before it is sent (a lost answer)
           ctx.save();
-          sendBallot(ctx, entry);
+          return sendBallot(ctx, entry);
         },
         "primary",
       ),
@@ -900,7 +905,12 @@ async function sendBallot(ctx, entry, retried = false) {
       ctx.save();
       return done(ctx, true);
     }
-    if (err instanceof P.ApiError || err instanceof P.ProtocolError) throw err;
+    if (err instanceof P.ApiError && err.slug === "voting-not-open") {
+      // Voting closed while the voter was in the booth: this ballot was not cast, none can be.
+      screen(t("error_title"), note("bad", { role: "alert" }, t("cast_not_open")), backLink(ctx.e));
+      return;
+    }
+    if (err instanceof P.ApiError || err instanceof P.ProtocolError) return showError(err, () => review(ctx));
     // The answer was lost: the same entry again is safe (the server answers it with the same promise).
     screen(t("error_title"), note("bad", { role: "alert" }, t("cast_lost")), button(t("retry"), () => sendBallot(ctx, entry), "primary"));
     return;
