@@ -23,6 +23,12 @@ from rules.explain import Lang
 STATIC = Path(__file__).resolve().parent / "static"
 ASSETS_URL = "/assets"
 FILES = {"booth.js": "text/javascript; charset=utf-8", "booth.css": "text/css; charset=utf-8"}
+# The committee's and operator's console (/console, issue 17): its own bundle, on the booth's
+# stylesheet; not a booth asset, so not pinned in the log.
+CONSOLE_FILES = {
+    "console.js": "text/javascript; charset=utf-8",
+    "console.css": "text/css; charset=utf-8",
+}
 # The shell's address in booth_assets: it is served at /, /elections/{id} and every page below it.
 SHELL_URL = "/elections/{election}?lang="
 
@@ -62,6 +68,37 @@ def shell(lang: Lang) -> bytes:
         "</main>\n"
         '<div id="live" class="visually-hidden" aria-live="polite"></div>\n'
         f"<footer><p>{t['footer']}</p></footer>\n"
+        "</body>\n</html>\n"
+    )
+    return html.encode()
+
+
+@cache
+def console_shell(lang: Lang) -> bytes:
+    """The one HTML document of the console in ``lang``; the script reads the fragment."""
+    t = {k: escape(v[lang]) for k, v in TEXTS.items()}
+    other = "en" if lang == "nl" else "nl"
+    base, css, js = static_file("booth.css"), static_file("console.css"), static_file("console.js")
+    html = (
+        f'<!doctype html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        f"<title>{t['console']} – Stembus</title>\n"
+        '<link rel="icon" href="data:,">\n'
+        f'<link rel="stylesheet" href="{ASSETS_URL}/booth.css" integrity="{sri(base)}">\n'
+        f'<link rel="stylesheet" href="{ASSETS_URL}/console.css" integrity="{sri(css)}">\n'
+        f'<script src="{ASSETS_URL}/console.js" integrity="{sri(js)}" defer></script>\n'
+        "</head>\n<body class=\"console\">\n"
+        f'<a class="skip" href="#main">{t["skip"]}</a>\n'
+        f'<header><div class="bar"><p class="brand">Stembus · {t["console"]}</p>\n'
+        f'<nav><a href="?lang={other}" hreflang="{other}" lang="{other}">{t["other_lang"]}</a>'
+        "</nav></div></header>\n"
+        '<main id="main" tabindex="-1">\n'
+        f'<p role="status">{t["loading"]}</p>\n'
+        f"<noscript><p>{t['console_noscript']}</p></noscript>\n"
+        "</main>\n"
+        '<div id="live" class="visually-hidden" aria-live="polite"></div>\n'
+        f"<footer><p>{t['console_footer']}</p></footer>\n"
         "</body>\n</html>\n"
     )
     return html.encode()

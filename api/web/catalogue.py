@@ -21,6 +21,18 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "nl": "Stembus: geheim en controleerbaar online stemmen voor de ondernemingsraad.",
         "en": "Stembus: secret and verifiable online voting for the works council.",
     },
+    "console": {"nl": "Console", "en": "Console"},
+    "console_noscript": {
+        "nl": "Voor de console is JavaScript nodig. Zet JavaScript aan, of gebruik een andere "
+        "browser.",
+        "en": "The console needs JavaScript. Turn JavaScript on, or use another browser.",
+    },
+    "console_footer": {
+        "nl": "Stembus-console voor de verkiezingscommissie en de beheerder. Alles wat u hier "
+        "doet, gaat via de openbare API.",
+        "en": "Stembus console for the election committee and the operator. Everything you do "
+        "here goes through the public API.",
+    },
     "home": {"nl": "Naar de startpagina", "en": "To the start page"},
     "error": {"nl": "Fout", "en": "Error"},
 }

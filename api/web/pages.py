@@ -1,6 +1,7 @@
 """The routes of the voter's pages (outside /api/v1): the invitation's address
 ``/elections/{id}`` and the pages below it answer the one HTML shell (api.web.assets); the
-script does the rest through the public API. ``/assets/…`` serves the script and stylesheet.
+script does the rest through the public API. ``/assets/…`` serves the script and stylesheet. ``/console`` is the committee's and operator's
+console (issue 17), a client of the same API.
 
 Every answer carries a strict Content-Security-Policy (scripts, styles and connections from this
 origin only, nothing inline, no framing), ``Referrer-Policy: no-referrer`` and
@@ -17,7 +18,7 @@ from fastapi.responses import Response
 from api.deps import SessionDep
 from api.elections.service import get_election
 from api.problems import NOT_FOUND, ProblemError
-from api.web.assets import FILES, shell, static_file
+from api.web.assets import CONSOLE_FILES, FILES, console_shell, shell, static_file
 from rules.explain import pick_lang
 
 CSP = (
@@ -41,10 +42,10 @@ AcceptLanguage = Annotated[str | None, Header(max_length=500)]
 ElectionId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-def _page(lang: str | None, accept_language: str | None) -> Response:
+def _page(lang: str | None, accept_language: str | None, console: bool = False) -> Response:
     language = pick_lang(lang, accept_language)
     return Response(
-        shell(language),
+        console_shell(language) if console else shell(language),
         media_type="text/html; charset=utf-8",
         headers={
             **SECURITY_HEADERS,
@@ -85,12 +86,20 @@ def election_page(
     return _page(lang, accept_language)
 
 
+@router.get("/console")
+def console(lang: LangQuery = None, accept_language: AcceptLanguage = None) -> Response:
+    """The committee's and operator's console (issue 17): one shell, the script routes by the
+    address's fragment and does everything through /api/v1 with the member's bearer token."""
+    return _page(lang, accept_language, console=True)
+
+
 @router.get("/assets/{name}")
 def asset(name: Annotated[str, Path(max_length=32)]) -> Response:
-    if name not in FILES:
+    media = FILES.get(name) or CONSOLE_FILES.get(name)
+    if media is None:
         raise ProblemError(NOT_FOUND, "no such asset")
     return Response(
         static_file(name),
-        media_type=FILES[name],
+        media_type=media,
         headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"},
     )

@@ -1,4 +1,4 @@
-"""The committed booth script is exactly what web/package-lock.json and web/src build: `npm ci`
+"""The committed booth script (and the console's script and stylesheet) is exactly what web/package-lock.json and web/src build: `npm ci`
 and the esbuild script in a temporary copy of web/ must give api/web/static/booth.js byte for
 byte (issue 16: no build step for users, and no unreviewable bytes). Skips without npm outside
 CI; with CI=true a missing npm fails."""
@@ -35,9 +35,11 @@ def test_the_committed_bundle_is_rebuilt_byte_for_byte(tmp_path: Path) -> None:
         capture_output=True,
     )
     subprocess.run(["node", "build.mjs"], cwd=copy, check=True, timeout=120)
-    built = (tmp_path / "api" / "web" / "static" / "booth.js").read_bytes()
-    committed = (STATIC / "booth.js").read_bytes()
-    assert built == committed, (
-        "api/web/static/booth.js differs from a fresh build: "
-        "run `cd web && npm ci && npm run build` and commit it"
-    )
+    # The booth, and the committee's and operator's console (issue 17).
+    for name in ("booth.js", "console.js", "console.css"):
+        built = (tmp_path / "api" / "web" / "static" / name).read_bytes()
+        committed = (STATIC / name).read_bytes()
+        assert built == committed, (
+            f"api/web/static/{name} differs from a fresh build: "
+            "run `cd web && npm ci && npm run build` and commit it"
+        )
