@@ -88,7 +88,7 @@ def console_shell(lang: Lang) -> bytes:
         f'<link rel="stylesheet" href="{ASSETS_URL}/booth.css" integrity="{sri(base)}">\n'
         f'<link rel="stylesheet" href="{ASSETS_URL}/console.css" integrity="{sri(css)}">\n'
         f'<script src="{ASSETS_URL}/console.js" integrity="{sri(js)}" defer></script>\n'
-        "</head>\n<body class=\"console\">\n"
+        '</head>\n<body class="console">\n'
         f'<a class="skip" href="#main">{t["skip"]}</a>\n'
         f'<header><div class="bar"><p class="brand">Stembus · {t["console"]}</p>\n'
         f'<nav><a href="?lang={other}" hreflang="{other}" lang="{other}">{t["other_lang"]}</a>'

@@ -212,6 +212,7 @@ async function operatorHome(offset = 0) {
 
   const name = field(t("create_name"), h("input", { maxlength: "200", required: true }), t("create_name_hint"));
   const org = field(t("create_org"), h("input", { maxlength: "200", required: true }));
+  const staff = field(t("create_headcount"), h("input", { type: "number", inputmode: "numeric", min: "1", max: "10000000" }), t("create_headcount_hint"));
   const kind = radios(t("create_kind"), "kind", [
     ["works_council", t("kind_works_council"), t("kind_works_council_hint")],
     ["consultation", t("kind_consultation"), t("kind_consultation_hint")],
@@ -223,6 +224,7 @@ async function operatorHome(offset = 0) {
     h("p", {}, t("create_intro")),
     name.row,
     org.row,
+    staff.row,
     kind.row,
     out.el,
     h("p", {}, h("button", { type: "submit", class: "primary" }, t("create_button"))),
@@ -231,6 +233,7 @@ async function operatorHome(offset = 0) {
     ev.preventDefault();
     try {
       const body = { name: name.input.value.trim(), organisation: org.input.value.trim(), settings: { kind: kind.value() } };
+      if (staff.input.value) body.settings.headcount = Number(staff.input.value);
       const r = await api("operator", "POST", "/elections", { body });
       say(t("created"));
       go(`#/op/${encodeURIComponent(r.json.id)}`);
@@ -249,6 +252,8 @@ async function operatorHome(offset = 0) {
     })),
   );
 }
+
+let newMemberCode = null;
 
 /** Members: the committee and the trustees; appoint (the code shown once), new code, remove. */
 function membersCard(who, e, refresh, selfId) {
@@ -327,17 +332,11 @@ function membersCard(who, e, refresh, selfId) {
           trustee: trustee.input.checked,
         };
         const r = await api(who, "POST", `/elections/${e}/members`, { body });
-        refresh().then(() => {
-          const w = document.getElementById("members-title")?.closest("section");
-          if (w) w.dispatchEvent(new CustomEvent("code", { detail: r.json }));
-        });
+        newMemberCode = r.json; // shown once, by the card drawn anew
+        refresh();
       } catch (err) {
         out.show(errorBox(err));
       }
-    });
-    wrap.addEventListener("code", (ev) => {
-      showCode(ev.detail);
-      out.el.querySelector("[role=status]")?.focus();
     });
     wrap.replaceChildren(
       h("h2", { id: "members-title" }, t("members_title")),
@@ -346,6 +345,12 @@ function membersCard(who, e, refresh, selfId) {
       out.el,
       form,
     );
+    if (newMemberCode) {
+      showCode(newMemberCode);
+      newMemberCode = null;
+      say(t("code_once", { name: "" }));
+      out.el.querySelector("[role=status]")?.focus();
+    }
   })();
   return wrap;
 }
@@ -527,6 +532,7 @@ async function settingsView(ctx) {
     h("legend", {}, t("set_groups")),
     h("p", { class: "hint" }, t("set_groups_hint")),
     h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, [t("col_id"), t("col_name"), t("col_seats"), ""].map((x) => h("th", { scope: "col" }, x)))), groupsBody)),
+    h("p", { class: "hint" }, t("set_groups_one")),
     draft ? button(t("set_group_add"), () => addGroup()) : null,
   );
 
@@ -600,6 +606,8 @@ async function settingsView(ctx) {
         next.nomination = { ...(next.nomination || {}), max_per_voter: int(nomMax.input) ?? 3 };
       }
       next.kiesgroepen = [...groupsBody.children].map((tr) => tr.read()).filter((g) => g.id || g.name);
+      // One kiesgroep elects every seat: its number follows from the seats or the headcount.
+      if (next.kiesgroepen.length === 1) next.kiesgroepen[0].seats = null;
       next.min_months_to_vote = int(mVote.input) ?? 0;
       next.min_months_to_stand = int(mStand.input) ?? 0;
       next.agency_months = int(mAgency.input) ?? 0;
@@ -1128,7 +1136,7 @@ async function votingView(ctx) {
   try {
     keys = (await call("GET", `/elections/${e}/voting/keys`)).json;
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 404)) problem = err;
+    if (!(err instanceof ApiError && err.slug === "keys-not-prepared")) problem = err;
   }
   const trustees = keys?.entry?.trustees;
   const out = outcome();
