@@ -1,7 +1,7 @@
 """The routes of the voter's pages (outside /api/v1): the invitation's address
 ``/elections/{id}`` and the pages below it answer the one HTML shell (api.web.assets); the
-script does the rest through the public API. ``/assets/…`` serves the script and stylesheet. ``/console`` is the committee's and operator's
-console (issue 17), a client of the same API.
+script does the rest through the public API. ``/assets/…`` serves the script and stylesheet.
+``/console`` is the committee's and operator's console (issue 17), a client of the same API.
 
 Every answer carries a strict Content-Security-Policy (scripts, styles and connections from this
 origin only, nothing inline, no framing), ``Referrer-Policy: no-referrer`` and

@@ -1,7 +1,8 @@
-"""The committed booth script (and the console's script and stylesheet) is exactly what web/package-lock.json and web/src build: `npm ci`
-and the esbuild script in a temporary copy of web/ must give api/web/static/booth.js byte for
-byte (issue 16: no build step for users, and no unreviewable bytes). Skips without npm outside
-CI; with CI=true a missing npm fails."""
+"""The committed booth script (and the console's script and stylesheet) is exactly what
+web/package-lock.json and web/src build: `npm ci` and the esbuild script in a temporary copy of
+web/ must give api/web/static/booth.js, console.js and console.css byte for byte (issue 16: no
+build step for users, and no unreviewable bytes). Skips without npm outside CI; with CI=true a
+missing npm fails."""
 
 from __future__ import annotations
 
