@@ -361,3 +361,39 @@ def test_the_operator_with_the_keyboard_alone_at_390_px(
     clean(page, axe_source)
     assert watch.errors == []
     page.close()
+
+
+def test_every_console_text_is_in_both_languages(tmp_path: Path) -> None:
+    """Each key the console's script names (t("…") and the phase, audit, list and mail families)
+    has a Dutch and an English text, and the two catalogues hold the same keys."""
+    import json
+    import re
+    import shutil
+    import subprocess
+
+    from tests.realserver import ROOT
+    from tests.web.conftest import missing
+
+    if shutil.which("node") is None:
+        missing("node is not installed: the console's catalogue cannot be read")
+    src = ROOT / "web" / "src" / "console"
+    out = subprocess.run(
+        [
+            "node",
+            "--input-type=module",
+            "-e",
+            f"import {{ TEXTS }} from {json.dumps((src / 'texts.js').as_uri())};"
+            "console.log(JSON.stringify({nl: Object.keys(TEXTS.nl), en: Object.keys(TEXTS.en)}))",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    keys = json.loads(out.stdout)
+    assert set(keys["nl"]) == set(keys["en"])
+    code = (src / "main.js").read_text() + (src / "dom.js").read_text()
+    used = set(re.findall(r'\bt\("([a-z0-9_]+)"', code))
+    assert len(used) > 300 and used - set(keys["nl"]) == set()
+    for phase in ("draft", "nomination", "candidacy", "lists_published", "voting", "closed"):
+        assert {f"phase_{phase}", f"phase_{phase}_what", f"open_close_{phase}"} <= set(keys["nl"])
