@@ -329,32 +329,39 @@ def _temporary_code(code: int) -> bool:
 
 
 def _claim(session: Session, settings: Settings, token: str) -> list[int]:
+    """Mark up to a batch of due, unclaimed rows as this worker's, in one transaction. Two
+    statements, not UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED): PostgreSQL
+    may run such a sub-select more than once and so claim more than n rows (seen here: 40 of
+    40 with n = 3)."""
     now = utcnow()
     free = or_(col(MailOutbox.claimed_until).is_(None), col(MailOutbox.claimed_until) < now)
-    due = (
-        select(MailOutbox.id)
-        .where(MailOutbox.status == "queued", col(MailOutbox.next_attempt_at) <= now, free)
-        .order_by(col(MailOutbox.next_attempt_at), col(MailOutbox.id))
-        .limit(settings.mail_batch_size)
-        # PostgreSQL: rows another worker is claiming are skipped, not waited for; the lock
-        # re-checks the condition on the row as committed. SQLite renders no FOR UPDATE (its
-        # writer lock makes this UPDATE atomic).
-        .with_for_update(skip_locked=True)
-    )
+    ids = [
+        i
+        for i in session.exec(
+            select(MailOutbox.id)
+            .where(col(MailOutbox.status) == "queued", col(MailOutbox.next_attempt_at) <= now, free)
+            .order_by(col(MailOutbox.next_attempt_at), col(MailOutbox.id))
+            .limit(settings.mail_batch_size)
+            # PostgreSQL: rows another worker is claiming are skipped, not waited for, and a
+            # row locked here is re-checked as committed. SQLite renders no FOR UPDATE: the
+            # transaction holds the single writer lock from its start (api.db), so no other
+            # worker claims between the two statements.
+            .with_for_update(skip_locked=True)
+        )
+        if i is not None
+    ]
+    if not ids:
+        return []
     session.execute(
         update(MailOutbox)
-        .where(
-            col(MailOutbox.id).in_(due.scalar_subquery()), col(MailOutbox.status) == "queued", free
-        )
+        .where(col(MailOutbox.id).in_(ids))
         .values(
             claim_token=token,
             claimed_until=now + timedelta(seconds=settings.mail_claim_seconds),
         )
         .execution_options(synchronize_session=False)
     )
-    return [
-        i for i in session.exec(select(MailOutbox.id).where(MailOutbox.claim_token == token)) if i
-    ]
+    return ids
 
 
 def _prepare(session: Session, settings: Settings, token: str) -> list[Job]:

@@ -202,9 +202,7 @@ def test_wrong_password_and_untrusted_certificate(settings, operator_headers, ce
 def test_starttls_refused_when_not_offered(settings, operator_headers, smtp):  # noqa: F811
     """A server without STARTTLS: the default (starttls) does not fall back to plain text."""
     inbox, port = smtp
-    client, app = client_with(
-        settings, smtp_host="127.0.0.1", smtp_port=port, mail_max_attempts=1
-    )
+    client, app = client_with(settings, smtp_host="127.0.0.1", smtp_port=port, mail_max_attempts=1)
     with client:
         e = ElectionFixture(client, operator_headers)
         populated(e, 1)
