@@ -42,7 +42,7 @@ import ssl
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -621,5 +621,3 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def _no_wake() -> None:
     return None
 
-
-Waker = Callable[[], None]
