@@ -620,4 +620,3 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def _no_wake() -> None:
     return None
-
