@@ -108,10 +108,15 @@ def test_three_trustees_two_needed_through_the_page(
         sdk.vote(s.id, s.codes[voter], [s.cand[choice]])
     s.to("closed")
 
-    # A voter's code is not a trustee's.
+    # The landing page leads trustees to their page once voting has closed; a voter's code is
+    # not a trustee's.
     page = browser.new_page()
     watch = Watch(page)
-    login(page, server.base, s.id, s.codes["V5"])
+    page.goto(f"{server.base}/elections/{s.id}")
+    page.click("a:has-text('Voor sleutelhouders: sleuteldeel inleveren')")
+    heading(page, TITLE)
+    page.fill("#code", s.codes["V5"])
+    page.click("button:has-text('Inloggen')")
     page.wait_for_selector("[role=alert]:has-text('niet van een sleutelhouder')")
     clean(page, axe_source)
     page.click("button:has-text('Uitloggen en met een andere code inloggen')")
@@ -247,7 +252,8 @@ def test_the_catalogue_has_every_trustee_text_in_both_languages() -> None:
     script = (
         "import { TEXTS } from './web/src/texts.js';"
         "import { readFileSync } from 'node:fs';"
-        "const src = readFileSync('web/src/app.js', 'utf8') + readFileSync('web/src/share.js', 'utf8');"
+        "const src = ['app.js', 'share.js']"
+        ".map((f) => readFileSync(`web/src/${f}`, 'utf8')).join('');"
         "const used = [...new Set([...src.matchAll(/[\"'`]((?:tr|share)_[a-z_0-9]+)[\"'`]/g)]"
         ".map((m) => m[1]))];"
         "console.log(JSON.stringify({nl: Object.keys(TEXTS.nl), en: Object.keys(TEXTS.en), used}));"

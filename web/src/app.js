@@ -532,7 +532,9 @@ function explainShares(tally) {
 
 /** The route's answer in plain words: what happened and what to do. */
 function handInProblem(e, el, err, share) {
-  if (!(err instanceof P.ApiError)) return [t("tr_err_lost")];
+  // No answer, or the service failed (5xx): whether the share was stored is unknown, and
+  // sending it again is safe.
+  if (!(err instanceof P.ApiError) || err.status >= 500) return [t("tr_err_lost")];
   const end = el.settings.schedule?.voting?.end;
   switch (err.slug) {
     case "shares-not-accepted": {
