@@ -314,7 +314,18 @@ DOCS: dict[str, tuple[str, str]] = {
         "turnout per kiesgroep",
     ),
     "voting-receipt_by_hash": ("", "`pending`, or `included` with the receipt"),
-    "roll-send_invitations": ("", "how many invitations were sent"),
+    "roll-send_invitations": (
+        "",
+        "how many mails were queued, how many voters have no address or a mail still queued; "
+        "`Location` and `status_url` are the status",
+    ),
+    "roll-resend_invitations": ("", "the same counts as a send"),
+    "roll-invitation_status": (
+        "Committee or operator. Counts per status, and a page (`offset`, `limit`) of the "
+        "election's mails, optionally of one `status`: name, address, attempts, the server's "
+        "reason for the last failure.",
+        "counts per status and one page of mails",
+    ),
     "roll-preview_invitation": ("", "the subject and plain-text body, with a sample name and code"),
     "roll-freeze": ("", "the counts and commitment appended"),
     "roll-import_roll": ("", "the diff against the current roll, applied unless `dry_run`"),

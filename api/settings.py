@@ -123,6 +123,36 @@ class Settings(BaseSettings):
         description="PEM file of the CA(s) that sign the mail server's certificate (a company "
         "CA); unset: the system's trusted CAs. The certificate and host name are always checked",
     )
+    mail_worker: bool = Field(
+        default=True,
+        description="deliver queued invitations from this service process (a background task); "
+        "off: run `stembus mail deliver` (e.g. from cron) instead",
+    )
+    mail_max_attempts: int = Field(
+        default=5, ge=1, le=50, description="delivery attempts of one mail before it is failed"
+    )
+    mail_retry_base_seconds: float = Field(
+        default=30,
+        gt=0,
+        le=86_400,
+        description="wait after the first temporary failure; doubled after each next one",
+    )
+    mail_retry_max_seconds: float = Field(
+        default=3600, gt=0, le=7 * 86_400, description="the longest wait between two attempts"
+    )
+    mail_poll_seconds: float = Field(
+        default=5, gt=0, le=3600, description="how often the worker looks for due mail"
+    )
+    mail_batch_size: int = Field(
+        default=50, ge=1, le=1000, description="mails claimed and sent over one connection"
+    )
+    mail_claim_seconds: float = Field(
+        default=600,
+        gt=0,
+        le=86_400,
+        description="how long a worker's claim on a batch holds; a worker killed mid-batch "
+        "leaves it to another after this",
+    )
     log_level: str = "INFO"
     metrics_token: str | None = Field(
         default=None,

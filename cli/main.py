@@ -156,6 +156,7 @@ def _register_optional() -> None:
         "cli.ceremony",
         "cli.results",
         "cli.retention",
+        "cli.mail",
         "cli.vote",
         "cli.verify",
         "cli.booth",

@@ -168,6 +168,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/elections/{election_id}/invitations/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue the failed (or also the sent) mails again, each with a new code (committee)
+         * @description By default the selected voters' failed mails; with `failed_only` false their sent ones too. Each gets a NEW code, active once the mail server accepts it (the earlier code works until then). `text` null keeps each mail's own text.
+         */
+        post: operations["roll-resend_invitations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/elections/{election_id}/invitations/send": {
         parameters: {
             query?: never;
@@ -178,10 +198,30 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * E-mail a new code to the selected voters (committee), in Dutch and English
-         * @description Each selected voter with an e-mail address gets a NEW code (by default only voters without an active code). A voter's code changes only when the mail server accepts their message.
+         * Queue an e-mail with a new code to the selected voters (committee)
+         * @description Each selected voter with an e-mail address gets a mail with a NEW code (by default only voters without an active code), delivered in the background with retries; nothing is sent inside the request. A voter's code changes only when the mail server accepts their message. Follow each mail at `Location` (`…/invitations/status`).
          */
         post: operations["roll-send_invitations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/elections/{election_id}/invitations/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where each voter's invitation is: queued, sent or failed with the reason
+         * @description Committee or operator. Counts per status, and a page (`offset`, `limit`) of the election's mails, optionally of one `status`: name, address, attempts, the server's reason for the last failure.
+         */
+        get: operations["roll-invitation_status"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2708,6 +2748,62 @@ export interface components {
              */
             version: "stembus/lot/v1";
         };
+        /** MailStatusCounts */
+        MailStatusCounts: {
+            /** Failed */
+            failed: number;
+            /** Queued */
+            queued: number;
+            /** Sent */
+            sent: number;
+        };
+        /** MailStatusItem */
+        MailStatusItem: {
+            /**
+             * Attempts
+             * @description delivery attempts so far
+             */
+            attempts: number;
+            /** Email */
+            email: string;
+            /** Employee Number */
+            employee_number: string;
+            /** Name */
+            name: string;
+            /**
+             * Reason
+             * @description the mail server's answer to the last attempt that failed, e.g. `550 5.1.1 mailbox unavailable` or `timeout`; never a code
+             */
+            reason: string | null;
+            /**
+             * Status
+             * @description queued (waiting or being retried), sent (accepted by the mail server: the code in it is the voter's code) or failed (the voter keeps their earlier code)
+             * @enum {string}
+             */
+            status: "queued" | "sent" | "failed";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Voter Id */
+            voter_id: number;
+        };
+        /** MailStatusPage */
+        MailStatusPage: {
+            /** @description the election's mails per status */
+            counts: components["schemas"]["MailStatusCounts"];
+            /**
+             * Items
+             * @description in employee-number order
+             */
+            items: components["schemas"]["MailStatusItem"][];
+            /**
+             * Total
+             * @description mails of the asked status (all, without `status`)
+             */
+            total: number;
+        };
         /** MemberIn */
         MemberIn: {
             /**
@@ -3248,6 +3344,11 @@ export interface components {
             credential_requests: number;
             /** Login Throttles */
             login_throttles: number;
+            /**
+             * Mail Statuses
+             * @description the invitations' delivery statuses
+             */
+            mail_statuses: number;
             /** Members */
             members: number;
             /** Nomination Quotas */
@@ -3367,6 +3468,29 @@ export interface components {
              * @enum {string}
              */
             type: "questions_published";
+        };
+        /** QueueReport */
+        QueueReport: {
+            /**
+             * Already Queued
+             * @description selected voters whose mail is still queued
+             */
+            already_queued: number;
+            /**
+             * Queued
+             * @description mails queued, each with a new code (active once delivered)
+             */
+            queued: number;
+            /**
+             * Status Url
+             * @description where each mail's status is read (also `Location`)
+             */
+            status_url: string;
+            /**
+             * Without Email
+             * @description selected voters without an e-mail address
+             */
+            without_email: number;
         };
         /** RankedNominee */
         RankedNominee: {
@@ -3630,6 +3754,22 @@ export interface components {
             /** Roll Frozen */
             roll_frozen: boolean;
         };
+        /** ResendSelection */
+        ResendSelection: {
+            /**
+             * Failed Only
+             * @description only failed mails; false: the sent ones too (with a new code)
+             * @default true
+             */
+            failed_only: boolean;
+            /** @description the committee's new text; null: each mail's own text */
+            text?: components["schemas"]["InvitationText"] | null;
+            /**
+             * Voter Ids
+             * @description these voters' mails; null: every mail
+             */
+            voter_ids?: number[] | null;
+        };
         /** ResolveIn */
         ResolveIn: {
             /** Resolution */
@@ -3848,18 +3988,6 @@ export interface components {
             candidacy?: components["schemas"]["Phase"] | null;
             nomination?: components["schemas"]["Phase"] | null;
             voting?: components["schemas"]["Phase"] | null;
-        };
-        /** SendReport */
-        SendReport: {
-            /**
-             * Failed
-             * @description refused by the mail server; these keep their old code
-             */
-            failed: number;
-            /** Sent */
-            sent: number;
-            /** Without Email */
-            without_email: number;
         };
         /** SendSelection */
         SendSelection: {
@@ -4952,7 +5080,7 @@ export interface operations {
             };
         };
     };
-    "roll-send_invitations": {
+    "roll-resend_invitations": {
         parameters: {
             query?: never;
             header?: never;
@@ -4963,17 +5091,19 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SendSelection"];
+                "application/json": components["schemas"]["ResendSelection"];
             };
         };
         responses: {
-            /** @description how many invitations were sent */
-            200: {
+            /** @description queued; `Location` is the status of the election's mails */
+            202: {
                 headers: {
+                    /** @description where the created resource is read back (an absolute path) */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SendReport"];
+                    "application/json": components["schemas"]["QueueReport"];
                 };
             };
             /** @description `/problems/malformed-request` Malformed request */
@@ -5039,8 +5169,189 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `/problems/smtp-unavailable` The mail server cannot be reached; `/problems/smtp-login-failed` The mail server refused the login */
-            502: {
+            /** @description `/problems/service-unavailable` The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "roll-send_invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                election_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendSelection"];
+            };
+        };
+        responses: {
+            /** @description queued; `Location` is the status of the election's mails */
+            202: {
+                headers: {
+                    /** @description where the created resource is read back (an absolute path) */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueReport"];
+                };
+            };
+            /** @description `/problems/malformed-request` Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/unauthenticated` Authentication required; `/problems/token-revoked` Token revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/forbidden` Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/not-found` Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/election-ended` The election has ended; `/problems/smtp-not-configured` No mail server configured */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/validation-error` Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/internal-error` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/service-unavailable` The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "roll-invitation_status": {
+        parameters: {
+            query?: {
+                /** @description only mails in this state */
+                status?: ("queued" | "sent" | "failed") | null;
+                offset?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                election_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description counts per status and one page of mails */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailStatusPage"];
+                };
+            };
+            /** @description `/problems/malformed-request` Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/unauthenticated` Authentication required; `/problems/token-revoked` Token revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/forbidden` Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/not-found` Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/validation-error` Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/internal-error` Internal error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -554,6 +554,7 @@ class PurgeCounts(BaseModel):
     nomination_quotas: int = Field(ge=0)
     credential_requests: int = Field(ge=0)
     login_throttles: int = Field(ge=0)
+    mail_statuses: int = Field(ge=0, description="the invitations' delivery statuses")
 
 
 class PersonalDataPurgedEntry(_Entry):

@@ -2,9 +2,10 @@
 
 An election's personal data — the roll (names, e-mail addresses, employee numbers, employment
 dates, override reasons), objections, nominations (motivations, nominees, quotas), credential
-requests, the committee's and submitters' names and addresses, access-code hashes and login
-throttles — is kept `retention_days` (an election setting) after the election ended, for
-objections against the result, and then deleted (AVG/GDPR art. 5(1)(e): no longer than needed).
+requests, the committee's and submitters' names and addresses, access-code hashes, login
+throttles and the invitations' mail statuses — is kept `retention_days` (an election setting)
+after the election ended, for objections against the result, and then deleted (AVG/GDPR
+art. 5(1)(e): no longer than needed).
 
 What stays is everything public: the log, its checkpoints and keys, so the record, the results
 and every receipt stay verifiable (rules.record). Rows that the lists and the tally refer to
@@ -28,7 +29,7 @@ from api.lists.models import Submitter
 from api.log.service import append_entry
 from api.nominations.models import Nomination, NominationQuota, Nominee
 from api.problems import ProblemError, problem_type
-from api.roll.models import Objection, Voter
+from api.roll.models import MailOutbox, Objection, Voter
 from api.tally.service import latest_entry
 from api.voting.models import CredentialIssuance
 from rules.phases import TERMINAL
@@ -147,6 +148,7 @@ def purge(
         "nomination_quotas": _delete(session, NominationQuota, eid),
         "credential_requests": _delete(session, CredentialIssuance, eid),
         "login_throttles": _delete(session, LoginThrottle, eid),
+        "mail_statuses": _delete(session, MailOutbox, eid),
     }
     row = append_entry(
         session,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.auth.codes import pseudonym
 from api.bounds import MAX_INT, RowId
-from api.created import created, set_location
-from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterDep
+from api.created import LOCATION_HEADER, created, set_location
+from api.deps import CommitteeDep, CommitteeOrOperatorDep, SessionDep, SettingsDep, VoterDep
 from api.elections.service import ELECTION_ENDED, get_election, refuse_ended
 from api.problems import (
     AUTH,
@@ -21,7 +21,7 @@ from api.problems import (
     problem_responses,
     problem_type,
 )
-from api.roll import importer, invitations, service
+from api.roll import importer, invitations, outbox, service
 from api.roll.models import Objection, Voter
 from api.roll.schemas import (
     CodeOut,
@@ -32,21 +32,24 @@ from api.roll.schemas import (
     InvitationPreview,
     InvitationSelection,
     InvitationText,
+    MailStatus,
+    MailStatusPage,
     ObjectionIn,
     ObjectionList,
     ObjectionOut,
     OverrideIn,
+    QueueReport,
     Registration,
+    ResendSelection,
     ResolveIn,
     RollSummary,
-    SendReport,
     SendSelection,
     VoterDetail,
     VoterOut,
     VoterPage,
 )
 
-router = APIRouter(prefix="/elections/{election_id}", tags=["roll"])
+router = APIRouter(prefix="/elections/{election_id}", tags=["roll"], lifespan=outbox.lifespan)
 
 ROLL_INVALID = problem_type(
     "roll-invalid",
@@ -387,21 +390,37 @@ def export_invitations(
     )
 
 
+_QUEUED: dict[int | str, dict[str, Any]] = {
+    202: {
+        "description": "queued; `Location` is the status of the election's mails",
+        "headers": LOCATION_HEADER,
+    }
+}
+
+
+def _queued(
+    response: Response, background: BackgroundTasks, request: Request, report: dict[str, Any]
+) -> QueueReport:
+    set_location(response, report["status_url"])
+    # After the request's commit (SessionDep ends before the answer is sent): the worker then
+    # finds the new rows at once instead of at its next look.
+    background.add_task(request.app.state.wake_mailer)
+    return QueueReport.model_validate(report)
+
+
 @router.post(
     "/invitations/send",
-    response_model=SendReport,
-    responses=problem_responses(
-        *AUTH,
-        NOT_FOUND,
-        ELECTION_ENDED,
-        invitations.SMTP_NOT_CONFIGURED,
-        invitations.SMTP_FAILED,
-        invitations.SMTP_LOGIN_FAILED,
-    ),
-    summary="E-mail a new code to the selected voters (committee), in Dutch and English",
-    description="Each selected voter with an e-mail address gets a NEW code (by default only "
-    "voters without an active code). A voter's code changes only when the mail server accepts "
-    "their message.",
+    response_model=QueueReport,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        **_QUEUED,
+        **problem_responses(*AUTH, NOT_FOUND, ELECTION_ENDED, invitations.SMTP_NOT_CONFIGURED),
+    },
+    summary="Queue an e-mail with a new code to the selected voters (committee)",
+    description="Each selected voter with an e-mail address gets a mail with a NEW code (by "
+    "default only voters without an active code), delivered in the background with retries; "
+    "nothing is sent inside the request. A voter's code changes only when the mail server "
+    "accepts their message. Follow each mail at `Location` (`…/invitations/status`).",
 )
 def send_invitations(
     election_id: str,
@@ -409,12 +428,65 @@ def send_invitations(
     session: SessionDep,
     settings: SettingsDep,
     who: CommitteeDep,
-) -> SendReport:
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+) -> QueueReport:
     election = get_election(session, election_id, for_update=True)
     refuse_ended(election)
     voters = invitations.select_voters(session, election_id, body.voter_ids, body.without_code_only)
-    return SendReport.model_validate(
-        invitations.send(session, settings, election, voters, who, body.text)
+    report = outbox.queue(session, settings, election, voters, who, body.text)
+    return _queued(response, background, request, report)
+
+
+@router.post(
+    "/invitations/resend",
+    response_model=QueueReport,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        **_QUEUED,
+        **problem_responses(*AUTH, NOT_FOUND, ELECTION_ENDED, invitations.SMTP_NOT_CONFIGURED),
+    },
+    summary="Queue the failed (or also the sent) mails again, each with a new code (committee)",
+    description="By default the selected voters' failed mails; with `failed_only` false their "
+    "sent ones too. Each gets a NEW code, active once the mail server accepts it (the earlier "
+    "code works until then). `text` null keeps each mail's own text.",
+)
+def resend_invitations(
+    election_id: str,
+    body: ResendSelection,
+    session: SessionDep,
+    settings: SettingsDep,
+    who: CommitteeDep,
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+) -> QueueReport:
+    election = get_election(session, election_id, for_update=True)
+    refuse_ended(election)
+    report = outbox.resend(
+        session, settings, election, body.voter_ids, body.failed_only, body.text, who
+    )
+    return _queued(response, background, request, report)
+
+
+@router.get(
+    "/invitations/status",
+    response_model=MailStatusPage,
+    responses=problem_responses(*AUTH, NOT_FOUND),
+    summary="Where each voter's invitation is: queued, sent or failed with the reason",
+)
+def invitation_status(
+    election_id: str,
+    session: SessionDep,
+    who: CommitteeOrOperatorDep,
+    status: Annotated[MailStatus | None, Query(description="only mails in this state")] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> MailStatusPage:
+    get_election(session, election_id)
+    return MailStatusPage.model_validate(
+        outbox.status_page(session, election_id, status, offset, limit)
     )
 
 

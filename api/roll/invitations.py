@@ -1,4 +1,6 @@
-"""Invitations: a personal access code per voter, exported for a mail merge or sent by SMTP.
+"""Invitations: a personal access code per voter, exported for a mail merge or mailed (queued
+and delivered in the background by api.roll.outbox; this module makes the message and the
+SMTP session).
 
 Only a keyed hash of a code is stored (api.auth.codes), so a code can be shown only when it is
 made. Exporting therefore *generates new codes* for the selected voters and returns them once;
@@ -25,7 +27,7 @@ from api.auth.service import log_codes
 from api.auth.tokens import Principal
 from api.db import rowcount
 from api.elections.models import Election, utcnow
-from api.problems import ProblemError, problem_type
+from api.problems import problem_type
 from api.roll.models import Voter
 from api.roll.schemas import InvitationText
 from api.settings import Settings
@@ -39,19 +41,6 @@ SMTP_NOT_CONFIGURED = problem_type(
     "No mail server configured",
     "Set STEMBUS_SMTP_HOST (and STEMBUS_SMTP_PORT, STEMBUS_SMTP_SENDER), or export the codes "
     "for a mail merge instead.",
-)
-SMTP_FAILED = problem_type(
-    "smtp-unavailable",
-    502,
-    "The mail server cannot be reached",
-    "Connecting to the configured SMTP server failed; no code was changed.",
-)
-SMTP_LOGIN_FAILED = problem_type(
-    "smtp-login-failed",
-    502,
-    "The mail server refused the login",
-    "STEMBUS_SMTP_USERNAME and STEMBUS_SMTP_PASSWORD were not accepted (or the server offers no "
-    "login); no code was changed.",
 )
 _CHUNK = 500
 
@@ -280,48 +269,3 @@ def message(
     msg["Subject"] = subject
     msg.set_content(body)
     return msg
-
-
-def send(
-    session: Session,
-    settings: Settings,
-    election: Election,
-    voters: list[Any],
-    by: Principal,
-    text: InvitationText,
-) -> dict[str, int]:
-    """Mail a new code to each selected voter with an e-mail address. A voter's code changes
-    only when the server accepted their message; a refused recipient keeps their old code."""
-    if not settings.smtp_host:
-        raise ProblemError(SMTP_NOT_CONFIGURED)
-    with_mail = [v for v in voters if v.email]
-    pairs = new_codes(with_mail)
-    sent: list[tuple[int, str]] = []
-    failed = 0
-    try:
-        with connect(settings) as smtp:
-            for v, code in pairs:
-                try:
-                    smtp.send_message(message(settings, election, v, code, text))
-                    sent.append((v.id, code))  # type: ignore[arg-type]
-                except (
-                    smtplib.SMTPRecipientsRefused,
-                    smtplib.SMTPDataError,
-                    smtplib.SMTPSenderRefused,
-                ):
-                    failed += 1
-    except _LoginRefused:
-        raise ProblemError(SMTP_LOGIN_FAILED) from None
-    except (OSError, smtplib.SMTPException):
-        if not sent:
-            raise ProblemError(SMTP_FAILED) from None
-        failed += len(pairs) - len(sent) - failed
-    store_codes(session, settings, election.id, sent, via="mail", by=by)
-    log.info(
-        "invitations for election %s: %d sent, %d refused, %d without e-mail",
-        election.id,
-        len(sent),
-        failed,
-        len(voters) - len(with_mail),
-    )
-    return {"sent": len(sent), "failed": failed, "without_email": len(voters) - len(with_mail)}

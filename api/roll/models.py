@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, DateTime, Text, UniqueConstraint
+from sqlalchemy import Column, Date, DateTime, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.elections.models import utcnow
@@ -70,3 +70,41 @@ class Objection(SQLModel, table=True):
     resolved_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+
+class MailOutbox(SQLModel, table=True):
+    """One queued invitation per (election, voter): delivered in the background (api.roll.outbox).
+
+    The new access code waits here only encrypted (AES-256-GCM under the keys-at-rest key,
+    label ``mail-code/<election>/<voter>``) and is deleted once the mail server accepted the
+    message (its hash then becomes the voter's active code) or the mail finally failed.
+    `reason` is the mail server's answer with the recipient's address taken out."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        UniqueConstraint("election_id", "voter_id"),
+        Index("ix_mail_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    election_id: str = Field(foreign_key="election.id", index=True, max_length=32)
+    voter_id: int = Field(foreign_key="voter.id")
+    status: str = Field(default="queued", max_length=16)  # queued | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    # A worker's claim: its random token, and until when the claim holds (a worker killed
+    # mid-batch leaves rows that another may take once this has passed).
+    claim_token: str | None = Field(default=None, max_length=32)
+    claimed_until: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    reason: str | None = Field(default=None, max_length=200)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    # The committee's InvitationText (languages, dates, helpdesk, note, voter page) as JSON.
+    text_json: str = Field(sa_column=Column(Text, nullable=False))
+    requested_by: str = Field(max_length=16)  # the acting role, for the codes_issued entry
+    code_enc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

@@ -201,10 +201,57 @@ class SendSelection(InvitationSelection):
     text: InvitationText = Field(default_factory=InvitationText, description="the committee's text")
 
 
-class SendReport(BaseModel):
+class QueueReport(BaseModel):
+    queued: int = Field(description="mails queued, each with a new code (active once delivered)")
+    without_email: int = Field(description="selected voters without an e-mail address")
+    already_queued: int = Field(description="selected voters whose mail is still queued")
+    status_url: str = Field(description="where each mail's status is read (also `Location`)")
+
+
+class ResendSelection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    voter_ids: list[RowIdField] | None = Field(
+        default=None, max_length=200_000, description="these voters' mails; null: every mail"
+    )
+    failed_only: bool = Field(
+        default=True, description="only failed mails; false: the sent ones too (with a new code)"
+    )
+    text: InvitationText | None = Field(
+        default=None, description="the committee's new text; null: each mail's own text"
+    )
+
+
+MailStatus = Literal["queued", "sent", "failed"]
+
+
+class MailStatusCounts(BaseModel):
+    queued: int
     sent: int
-    failed: int = Field(description="refused by the mail server; these keep their old code")
-    without_email: int
+    failed: int
+
+
+class MailStatusItem(BaseModel):
+    voter_id: int
+    employee_number: str
+    name: str
+    email: str
+    status: MailStatus = Field(
+        description="queued (waiting or being retried), sent (accepted by the mail server: "
+        "the code in it is the voter's code) or failed (the voter keeps their earlier code)"
+    )
+    attempts: int = Field(description="delivery attempts so far")
+    reason: str | None = Field(
+        description="the mail server's answer to the last attempt that failed, e.g. "
+        "`550 5.1.1 mailbox unavailable` or `timeout`; never a code"
+    )
+    updated_at: UtcDateTime
+
+
+class MailStatusPage(BaseModel):
+    counts: MailStatusCounts = Field(description="the election's mails per status")
+    total: int = Field(description="mails of the asked status (all, without `status`)")
+    items: list[MailStatusItem] = Field(description="in employee-number order")
 
 
 class CodeOut(BaseModel):

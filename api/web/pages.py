@@ -33,7 +33,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 # The pages below an election's address (web/src/app.js names the same).
-PAGES = ("vote", "registration", "nominations", "candidacies", "receipt")
+PAGES = ("vote", "registration", "nominations", "candidacies", "receipt", "trustee")
 
 router = APIRouter(include_in_schema=False)
 

@@ -23,7 +23,9 @@ from tests.api.test_invitations import (  # noqa: F401, F811 - fixtures
     Inbox,
     captured_logs,
     client_with,
+    delivered,
     free_port,
+    queued,
     smtp,
 )
 from tests.api.test_roll_support import populated
@@ -125,8 +127,10 @@ def test_send_over_tls_with_login(
             e = ElectionFixture(client, operator_headers)
             rows = populated(e, 2)
             r = client.post(e.url("/invitations/send"), json={}, headers=e.committee)
-            assert r.status_code == 200, r.text
-            assert r.json() == {"sent": 2, "failed": 0, "without_email": 0}
+            queued(r, e, 2)
+            st = delivered(e)
+            assert st["counts"] == {"queued": 0, "sent": 2, "failed": 0}
+            assert [x["attempts"] for x in st["items"]] == [1, 1]
             assert sorted(to[0] for to, _ in inbox.messages) == sorted(x["email"] for x in rows)
             assert logins.mechanisms == [mechanism]
             body = inbox.messages[0][1].get_payload(decode=True).decode()
@@ -136,7 +140,7 @@ def test_send_over_tls_with_login(
     finally:
         controller.stop()
     text = "\n".join(captured_logs)
-    assert "2 sent" in text
+    assert "mail delivery" in text
     assert PASSWORD not in text and code not in text
 
 
@@ -151,27 +155,44 @@ def test_wrong_password_and_untrusted_certificate(settings, operator_headers, ce
             smtp_username=USER,
             smtp_timeout_seconds=5,
         )
-        # A wrong password: a problem of its own; nobody's code changed, no mail sent.
+        # A wrong password: retried (the operator may fix the setting), then failed with the
+        # reason; nobody's code changed, no mail sent.
         client, app = client_with(
-            settings, smtp_password=SecretStr("wrong"), smtp_ca_file=cert[0], **base
+            settings,
+            smtp_password=SecretStr("wrong"),
+            smtp_ca_file=cert[0],
+            mail_max_attempts=2,
+            **base,
         )
         with client:
             e = ElectionFixture(client, operator_headers)
             populated(e, 2)
             r = client.post(e.url("/invitations/send"), json={}, headers=e.committee)
-            assert r.status_code == 502, r.text
-            assert r.json()["type"] == "/problems/smtp-login-failed"
+            queued(r, e, 2)
+            st = delivered(e)
+            assert st["counts"] == {"queued": 0, "sent": 0, "failed": 2}
+            assert {x["reason"] for x in st["items"]} == {
+                "gave up after 2 attempts: the mail server refused the login"
+            }
             assert not [x for x in e.log() if x["type"] == "codes_issued"]
         app.state.engine.dispose()
         # The right password but no CA file: the self-signed certificate is not trusted by
         # default, so nothing is sent and no password crosses the connection.
-        client, app = client_with(settings, smtp_password=SecretStr(PASSWORD), **base)
+        client, app = client_with(
+            settings, smtp_password=SecretStr(PASSWORD), mail_max_attempts=1, **base
+        )
         with client:
             e = ElectionFixture(client, operator_headers)
             populated(e, 2)
             r = client.post(e.url("/invitations/send"), json={}, headers=e.committee)
-            assert r.status_code == 502, r.text
-            assert r.json()["type"] == "/problems/smtp-unavailable"
+            queued(r, e, 2)
+            st = delivered(e)
+            assert st["counts"] == {"queued": 0, "sent": 0, "failed": 2}
+            for item in st["items"]:
+                assert item["reason"].startswith(
+                    "gave up after 1 attempts: TLS: the mail server's certificate is not trusted"
+                ), item
+            assert not [x for x in e.log() if x["type"] == "codes_issued"]
         app.state.engine.dispose()
         assert inbox.messages == [] and logins.mechanisms == []
     finally:
@@ -181,12 +202,14 @@ def test_wrong_password_and_untrusted_certificate(settings, operator_headers, ce
 def test_starttls_refused_when_not_offered(settings, operator_headers, smtp):  # noqa: F811
     """A server without STARTTLS: the default (starttls) does not fall back to plain text."""
     inbox, port = smtp
-    client, app = client_with(settings, smtp_host="127.0.0.1", smtp_port=port)
+    client, app = client_with(settings, smtp_host="127.0.0.1", smtp_port=port, mail_max_attempts=1)
     with client:
         e = ElectionFixture(client, operator_headers)
         populated(e, 1)
         r = client.post(e.url("/invitations/send"), json={}, headers=e.committee)
-        assert r.status_code == 502 and r.json()["type"] == "/problems/smtp-unavailable"
+        queued(r, e, 1)
+        [item] = delivered(e)["items"]
+        assert item["status"] == "failed" and "STARTTLS" in item["reason"], item
     app.state.engine.dispose()
     assert inbox.messages == []
 

@@ -5,6 +5,7 @@
 // this visit) and go to a file only when the voter asks.
 
 import * as P from "./proto.js";
+import { readShare } from "./share.js";
 import { TEXTS } from "./texts.js";
 
 const lang = document.documentElement.lang === "en" ? "en" : "nl";
@@ -111,7 +112,7 @@ function currentLogin(e) {
 
 /** The login form; resolves with the login once the code is accepted. The code may come in the
  * address's fragment (#code=…), which the browser never sends to the server. */
-function loginForm(e, intro) {
+function loginForm(e, intro, why = t("login_intro")) {
   let resolve;
   const done = new Promise((r) => {
     resolve = r;
@@ -136,7 +137,7 @@ function loginForm(e, intro) {
       { class: "card", novalidate: true },
       h("h2", {}, t("login_title")),
       intro ? h("p", {}, intro) : null,
-      h("p", {}, t("login_intro")),
+      h("p", {}, why),
       h("label", { for: "code" }, t("login_label")),
       h("p", { id: "code-hint", class: "hint" }, t("login_hint")),
       input,
@@ -267,6 +268,7 @@ async function landing(e, el) {
       ["closed", "tallied"].includes(el.status)
         ? h("li", {}, h("a", { href: `/api/v1/elections/${e}/results/page?lang=${lang}` }, t("go_results")))
         : null,
+      el.status === "closed" ? h("li", {}, h("a", { href: link(`/elections/${e}/trustee`) }, t("go_trustee"))) : null,
     ),
   );
   const logged = currentLogin(e);
@@ -489,6 +491,210 @@ function receiptCheck(e) {
     }
   });
   screen(t("check_title"), form, backLink(e));
+}
+
+// ------------------------------------------------------------------ the trustee's page
+
+const BEFORE_CLOSE = ["draft", "nomination", "candidacy", "lists_published", "voting"];
+const resultsLink = (e) => h("p", {}, h("a", { href: `/api/v1/elections/${e}/results/page?lang=${lang}`, class: "button primary" }, t("tr_results")));
+const needText = (need) => (need === 1 ? t("tr_need_1") : t("tr_need_n", { n: need }));
+
+/** What the tally stands at, from the public GET …/tally. */
+function tallyFacts(e, el, tally) {
+  const end = el.settings.schedule?.voting?.end;
+  const lines = [];
+  if (BEFORE_CLOSE.includes(tally.status)) lines.push(h("p", {}, end ? t("tr_before_close", { end: fmtDate(end) }) : t("tr_before_close_nodate")));
+  else if (tally.status === "cancelled") lines.push(h("p", {}, t("tr_cancelled")));
+  else if (tally.status === "tallied") lines.push(h("p", { class: "ok" }, t("tr_tallied")), resultsLink(e));
+  else if (!tally.k) lines.push(h("p", {}, t("tr_no_keys")));
+  else {
+    lines.push(h("p", {}, t("tr_count", { received: tally.received, k: tally.k })));
+    lines.push(h("p", {}, tally.received < tally.k ? needText(tally.k - tally.received) : t("tr_enough_bad")));
+    if (tally.indices.length) lines.push(h("p", {}, t("tr_indices", { list: tally.indices.join(", ") })));
+  }
+  return card(
+    h("h2", {}, t("tr_status_title")),
+    h("dl", { class: "facts" }, h("dt", {}, t("phase")), h("dd", {}, t(`status_${tally.status}`))),
+    lines,
+    tally.status === "tallied" || tally.status === "cancelled" ? null : h("p", {}, button(t("tr_refresh"), () => trustee(e, el).catch((err) => showError(err, () => trustee(e, el))))),
+  );
+}
+
+function explainShares(tally) {
+  const kn = tally.k ? { k: tally.k, n: tally.n } : null;
+  return card(
+    h("h2", {}, t("tr_what_title")),
+    h("p", {}, kn ? t("tr_what_1", kn) : t("tr_what_1_nokeys")),
+    h("p", {}, kn ? t("tr_what_2", kn) : t("tr_what_2_nokeys")),
+    h("p", {}, t("tr_what_3")),
+  );
+}
+
+/** The route's answer in plain words: what happened and what to do. */
+function handInProblem(e, el, err, share) {
+  // No answer, or the service failed (5xx): whether the share was stored is unknown, and
+  // sending it again is safe.
+  if (!(err instanceof P.ApiError) || err.status >= 500) return [t("tr_err_lost")];
+  const end = el.settings.schedule?.voting?.end;
+  switch (err.slug) {
+    case "shares-not-accepted": {
+      const now = String(err.problem.detail || "");
+      if (now.includes("no published keys")) return [t("tr_no_keys")];
+      if (now.includes("tallied")) return [t("tr_err_tallied"), resultsLink(e)];
+      if (now.includes("cancelled")) return [t("tr_cancelled")];
+      return [end ? t("tr_err_not_closed", { end: fmtDate(end) }) : t("tr_err_not_closed_nodate")];
+    }
+    case "share-index-taken":
+      return [t("tr_err_index_taken", { index: share.index })];
+    case "invalid-share":
+      return [t("tr_err_invalid")];
+    case "forbidden":
+      return [t("tr_not_trustee")];
+    case "not-found":
+      return [t("not_found")];
+    case "rate-limited":
+      return [t("tr_err_slow", { n: err.problem.retry_after || 60 })];
+    default:
+      return [errorText(err)];
+  }
+}
+
+function handInForm(e, el, tally, published) {
+  const file = h("input", { id: "share-file", name: "share-file", type: "file", accept: ".json,.txt,application/json,text/plain", "aria-describedby": "share-file-hint" });
+  const area = h("textarea", { id: "share-text", name: "share-text", rows: "6", spellcheck: "false", autocomplete: "off", autocapitalize: "off", "aria-describedby": "share-text-hint share-check" });
+  const checked = h("div", { id: "share-check", role: "status" });
+  const out = h("div", { id: "hand-in-result" });
+  const send = h("button", { type: "submit", class: "primary" }, t("tr_send"));
+  const bad = (key, vars) => {
+    checked.replaceChildren(note("bad", t(key, vars)));
+    area.setAttribute("aria-invalid", "true");
+  };
+  const check = async () => {
+    const s = await readShare(area.value, e, published);
+    if (s.problem) bad(s.problem, s.vars);
+    else {
+      area.removeAttribute("aria-invalid");
+      checked.replaceChildren(note("ok", t("tr_checked", s)));
+    }
+    return s;
+  };
+  file.addEventListener("change", () => {
+    out.replaceChildren();
+    const f = file.files && file.files[0];
+    if (!f) return;
+    if (f.size > MAX_FILE_BYTES) return bad("share_too_big");
+    // Read here, in the browser: the file goes nowhere until the trustee presses send.
+    const reader = new FileReader();
+    reader.onload = () => {
+      area.value = String(reader.result || "");
+      check();
+    };
+    reader.onerror = () => bad("share_unreadable");
+    reader.readAsText(f);
+  });
+  const form = h(
+    "form",
+    { class: "card", novalidate: true },
+    h("h2", {}, t("tr_form_title")),
+    BEFORE_CLOSE.includes(tally.status) ? note("warn", t("tr_form_early")) : null,
+    h("label", { for: "share-file" }, t("tr_file_label")),
+    h("p", { id: "share-file-hint", class: "hint" }, t("tr_file_hint")),
+    file,
+    h("label", { for: "share-text" }, t("tr_text_label")),
+    h("p", { id: "share-text-hint", class: "hint" }, t("tr_text_hint")),
+    area,
+    checked,
+    h("p", {}, send),
+    out,
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    out.replaceChildren();
+    const s = await check();
+    if (s.problem) return area.focus();
+    send.disabled = true;
+    out.replaceChildren(h("p", { class: "busy", role: "status" }, t("tr_sending")));
+    let st;
+    try {
+      st = await sendShare(e, s.text);
+    } catch (err) {
+      send.disabled = false;
+      // Retry-safe: the same trustee sending the same share again only stores it again.
+      const msg = note("bad", { role: "alert", tabindex: "-1" }, ...handInProblem(e, el, err, s));
+      out.replaceChildren(msg);
+      msg.focus();
+      return;
+    }
+    const again = tally.indices.includes(s.index);
+    const mineBad = (st.bad_shares || []).some((b) => b.index === s.index);
+    const others = (st.bad_shares || []).filter((b) => b.index !== s.index).map((b) => b.index);
+    let outcome;
+    if (st.status === "tallied") outcome = { cls: "ok big", text: t("tr_in_tallied", { index: s.index }), results: true };
+    else if (mineBad) outcome = { cls: "bad", text: t("tr_in_bad_mine", { index: s.index }) };
+    else if (others.length) outcome = { cls: "warn", text: t("tr_in_bad_other", { index: s.index, list: others.join(", ") }) };
+    else {
+      const first = again ? t("tr_in_again", { index: s.index }) : t("tr_in", { index: s.index });
+      outcome = { cls: "ok", text: `${first} ${t("tr_count", { received: st.received, k: st.k })} ${needText(st.k - st.received)} ${t("tr_keep")}` };
+    }
+    await trustee(e, el, outcome);
+    say(outcome.text);
+  });
+  return form;
+}
+const MAX_FILE_BYTES = 64 * 1024;
+
+/** POST the share with the login token. A trustee's token ends with the election (tallied or
+ * cancelled: 401 token-revoked), so a refused token in an ended election is that phase's
+ * answer — not a new login, which would be refused the same way. */
+async function sendShare(e, text) {
+  const l = currentLogin(e);
+  if (l) {
+    try {
+      return (await P.call("POST", `/elections/${e}/tally/shares`, { body: { share: text }, token: l.access_token })).json;
+    } catch (err) {
+      if (!(err instanceof P.ApiError && (err.slug === "token-revoked" || err.slug === "unauthenticated"))) throw err;
+      const now = (await P.call("GET", `/elections/${e}/tally`)).json.status;
+      if (now === "tallied" || now === "cancelled") {
+        store.set(loginKey(e), null);
+        throw new P.ApiError(409, { type: "/problems/shares-not-accepted", detail: `the election is ${now}` });
+      }
+      store.set(loginKey(e), null);
+    }
+  }
+  return authed(e, "POST", `/elections/${e}/tally/shares`, { share: text });
+}
+
+async function trustee(e, el, outcome = null) {
+  const tally = (await P.call("GET", `/elections/${e}/tally`)).json;
+  // The published sealing key, to tell a share file of another ceremony before it is sent.
+  const keys = tally.k ? await P.call("GET", `/elections/${e}/voting/keys`).then((r) => r.json.entry, () => null) : null;
+  const published = { k: tally.k, n: tally.n, sealingKey: keys ? keys.sealing_key : null };
+  const top = [
+    h("p", { class: "lead" }, t("tr_lead", { name: el.name })),
+    outcome ? [note(outcome.cls, outcome.text), outcome.results ? resultsLink(e) : null] : null,
+  ];
+  const status = tallyFacts(e, el, tally);
+  const explain = explainShares(tally);
+  if (["tallied", "cancelled"].includes(tally.status)) return screen(t("tr_title"), top, explain, status, backLink(e));
+  if (!currentLogin(e)) {
+    const { form, done } = loginForm(e, null, t("tr_login_intro"));
+    screen(t("tr_title"), top, explain, status, form, backLink(e));
+    await done;
+    return trustee(e, el);
+  }
+  const me = await authed(e, "GET", `/elections/${e}/me`);
+  if (!me.roles.includes("trustee")) {
+    const again = card(
+      note("bad", { role: "alert" }, t("tr_not_trustee")),
+      h("p", {}, button(t("tr_other_code"), () => {
+        store.set(loginKey(e), null);
+        store.set(boothKey(e), null);
+        trustee(e, el).catch((err) => showError(err, () => trustee(e, el)));
+      })),
+    );
+    return screen(t("tr_title"), top, again, explain, backLink(e));
+  }
+  screen(t("tr_title"), top, explain, status, handInForm(e, el, tally, published), backLink(e));
 }
 
 // ------------------------------------------------------------------ the booth
@@ -979,7 +1185,7 @@ async function start() {
     if (err instanceof P.ApiError && err.status === 404) return screen(t("error_title"), note("bad", t("not_found")));
     throw err;
   }
-  const pages = { landing, vote: booth, registration, nominations, candidacies, receipt: receiptCheck };
+  const pages = { landing, vote: booth, registration, nominations, candidacies, receipt: receiptCheck, trustee };
   return pages[page](electionId, el);
 }
 

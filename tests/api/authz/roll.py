@@ -18,4 +18,6 @@ RULES = {
     ("POST", f"{P}/invitations/export"): C,
     ("POST", f"{P}/invitations/send"): C,
     ("POST", f"{P}/invitations/preview"): C,
+    ("POST", f"{P}/invitations/resend"): C,
+    ("GET", f"{P}/invitations/status"): {"committee", "operator"},
 }
