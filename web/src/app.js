@@ -538,10 +538,12 @@ function handInProblem(e, el, err, share) {
   const end = el.settings.schedule?.voting?.end;
   switch (err.slug) {
     case "shares-not-accepted": {
-      const now = String(err.problem.detail || "");
-      if (now.includes("no published keys")) return [t("tr_no_keys")];
-      if (now.includes("tallied")) return [t("tr_err_tallied"), resultsLink(e)];
-      if (now.includes("cancelled")) return [t("tr_cancelled")];
+      // Why it was refused is read from the tally's state (sendShare fetched it), not from
+      // the problem's English detail text.
+      const now = err.tally || {};
+      if (now.status === "tallied") return [t("tr_err_tallied"), resultsLink(e)];
+      if (now.status === "cancelled") return [t("tr_cancelled")];
+      if (now.status === "closed" && !now.k) return [t("tr_no_keys")];
       return [end ? t("tr_err_not_closed", { end: fmtDate(end) }) : t("tr_err_not_closed_nodate")];
     }
     case "share-index-taken":
@@ -647,16 +649,29 @@ const MAX_FILE_BYTES = 64 * 1024;
  * cancelled: 401 token-revoked), so a refused token in an ended election is that phase's
  * answer — not a new login, which would be refused the same way. */
 async function sendShare(e, text) {
+  try {
+    return await postShare(e, text);
+  } catch (err) {
+    if (err instanceof P.ApiError && err.slug === "shares-not-accepted" && !err.tally) {
+      err.tally = await P.call("GET", `/elections/${e}/tally`).then((r) => r.json, () => null);
+    }
+    throw err;
+  }
+}
+
+async function postShare(e, text) {
   const l = currentLogin(e);
   if (l) {
     try {
       return (await P.call("POST", `/elections/${e}/tally/shares`, { body: { share: text }, token: l.access_token })).json;
     } catch (err) {
       if (!(err instanceof P.ApiError && (err.slug === "token-revoked" || err.slug === "unauthenticated"))) throw err;
-      const now = (await P.call("GET", `/elections/${e}/tally`)).json.status;
-      if (now === "tallied" || now === "cancelled") {
+      const now = (await P.call("GET", `/elections/${e}/tally`)).json;
+      if (now.status === "tallied" || now.status === "cancelled") {
         store.set(loginKey(e), null);
-        throw new P.ApiError(409, { type: "/problems/shares-not-accepted", detail: `the election is ${now}` });
+        const refused = new P.ApiError(409, { type: "/problems/shares-not-accepted", detail: `the election is ${now.status}` });
+        refused.tally = now;
+        throw refused;
       }
       store.set(loginKey(e), null);
     }
