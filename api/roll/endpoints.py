@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from api.audit.service import record
 from api.auth.codes import pseudonym
 from api.bounds import MAX_INT, RowId
 from api.created import created, set_location
@@ -140,7 +141,19 @@ async def import_roll(
                 errors=e.errors,
                 error_count=e.total,
             ) from None
-        return service.import_roll(session, election, rows, dry_run)
+        report = service.import_roll(session, election, rows, dry_run)
+        if not dry_run:
+            record(
+                session,
+                election_id,
+                who,
+                "roll_imported",
+                details={
+                    k: report[k]
+                    for k in ("rows", "added", "removed", "changed", "unchanged", "per_kiesgroep")
+                },
+            )
+        return report
 
     return ImportReport.model_validate(await run_in_threadpool(work))
 
@@ -218,6 +231,20 @@ def override(
     election = get_election(session, election_id, for_update=True)
     v = service.get_voter(session, election_id, voter_id)
     v = service.set_override(session, election, v, body.may_vote, body.may_stand, body.reason)
+    record(
+        session,
+        election_id,
+        who,
+        "eligibility_overridden",
+        subject=f"voter:{voter_id}",
+        reason=body.reason,
+        details={
+            "may_vote": body.may_vote,
+            "may_stand": body.may_stand,
+            "voter_name": v.name,
+            "employee_number": v.employee_number,
+        },
+    )
     return _detail(election, v)
 
 
@@ -236,7 +263,15 @@ def override(
 def freeze(election_id: str, session: SessionDep, who: CommitteeDep) -> FreezeOut:
     election = get_election(session, election_id, for_update=True)
     entry = service.freeze(session, election, who)
-    return FreezeOut.model_validate(entry)
+    out = FreezeOut.model_validate(entry)
+    record(
+        session,
+        election_id,
+        who,
+        "roll_frozen",
+        details={"counts": out.model_dump(mode="json")["counts"], "commitment": out.commitment},
+    )
+    return out
 
 
 def _objection(o: Objection) -> ObjectionOut:
@@ -286,6 +321,15 @@ def resolve_objection(
 ) -> CommitteeObjectionOut:
     get_election(session, election_id)
     o, v = service.resolve_objection(session, election_id, objection_id, body.resolution)
+    record(
+        session,
+        election_id,
+        who,
+        "objection_resolved",
+        subject=f"objection:{objection_id}",
+        reason=body.resolution,
+        details={"voter_id": v.id, "voter_name": v.name, "employee_number": v.employee_number},
+    )
     return _committee_objection(o, v)
 
 
@@ -377,6 +421,13 @@ def export_invitations(
     refuse_ended(get_election(session, election_id, for_update=True))
     voters = invitations.select_voters(session, election_id, body.voter_ids, body.without_code_only)
     text = invitations.export_csv(session, settings, election_id, voters, who)
+    record(
+        session,
+        election_id,
+        who,
+        "codes_exported",
+        details={"count": len(voters), "without_code_only": body.without_code_only},
+    )
     return Response(
         content=text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
@@ -413,9 +464,11 @@ def send_invitations(
     election = get_election(session, election_id, for_update=True)
     refuse_ended(election)
     voters = invitations.select_voters(session, election_id, body.voter_ids, body.without_code_only)
-    return SendReport.model_validate(
+    report = SendReport.model_validate(
         invitations.send(session, settings, election, voters, who, body.text)
     )
+    record(session, election_id, who, "invitations_sent", details=report.model_dump())
+    return report
 
 
 @router.post(
@@ -452,5 +505,13 @@ def regenerate_code(
     [(_, code)] = invitations.new_codes([v])
     invitations.store_codes(
         session, settings, election_id, [(voter_id, code)], via="regenerated", by=who
+    )
+    record(
+        session,
+        election_id,
+        who,
+        "code_regenerated",
+        subject=f"voter:{voter_id}",
+        details={"voter_name": v.name, "employee_number": v.employee_number},
     )
     return CodeOut(voter_id=voter_id, access_code=code)
