@@ -148,6 +148,9 @@ def test_purge_leaves_no_personal_datum_and_the_record_verifies(
     assert any("voter.name" in x for x in before) and any("voter.email" in x for x in before)
     assert any("voter.employee_number" in x for x in before)
     assert any("member.name" in x for x in before)
+    # The audit trail names the committee member who decided and the voters decided about.
+    assert any("audit_entry.actor_name" in x for x in before)
+    assert any("audit_entry.details_json" in x for x in before)
 
     # Within the retention period (90 days by default): refused unless forced.
     state = client.get(f.url("/retention"), headers=operator_headers).json()
