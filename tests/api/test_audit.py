@@ -311,3 +311,13 @@ def test_elections_are_paged(client, make_election, operator_headers):
     for bad in ({"limit": 0}, {"limit": 501}, {"offset": -1}):
         r = client.get("/api/v1/elections", params=bad, headers=operator_headers)
         assert r.status_code == 422, (bad, r.text)
+
+
+def test_the_documented_actions_are_the_actions():
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text()
+    table = doc.split("## Actions", 1)[1].split("## The routes", 1)[0]
+    documented = re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE)
+    assert documented == [a.value for a in ACTIONS]
