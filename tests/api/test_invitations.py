@@ -179,6 +179,15 @@ def test_send_by_smtp(settings, operator_headers, smtp, request):
         inbox.refuse.clear()
         r = client.post(e.url("/invitations/send"), json={}, headers=e.committee)
         assert r.json() == {"sent": 1, "failed": 0, "without_email": 1}
+        # Both sends are decisions of the committee in the audit trail, with counts only.
+        audit = client.get(
+            e.url("/audit"), params={"action": "invitations_sent"}, headers=e.committee
+        ).json()
+        assert [x["details"] for x in audit["items"]] == [
+            {"sent": 1, "failed": 0, "without_email": 1},
+            {"sent": 2, "failed": 1, "without_email": 1},
+        ]
+        assert audit["items"][0]["actor"]["name"] == "Commissielid"
     app.state.engine.dispose()
     text = "\n".join(captured_logs)
     assert "2 sent" in text
