@@ -22,10 +22,28 @@ DOCS: dict[str, tuple[str, str]] = {
         "`personal_data_purged` with counts; the public log, the record and the results stay.",
         "the counts per kind of row and the index of the `personal_data_purged` entry",
     ),
+    # the audit trail (api.audit)
+    "audit-election_audit": (
+        "Committee or operator. Every decision about this election — by the committee (the "
+        "member, by id and name at the time), the operator or the scheduler (`system`) — newest "
+        "first, `action` from the fixed list of docs/audit.md, with the reason where one was "
+        "given. Nothing about credentials or ballots.",
+        "`total` matching entries and one page of them as `items`",
+    ),
+    "audit-export": (
+        "Committee or operator. The whole trail, oldest first, as CSV; cells that a spreadsheet "
+        "would run as a formula (starting with =, +, -, @, tab, CR) are prefixed with `'`.",
+        "CSV with the columns at, role, member, action, subject, reason, details",
+    ),
+    "audit-all_audit": (
+        "Operator only. The audit trail across every election of the deployment, newest first.",
+        "`total` matching entries and one page of them as `items`, each with its `election_id`",
+    ),
     # elections
     "elections-list_elections": (
-        "Operator only. Every election of this deployment, in any phase.",
-        "the elections, as `items`",
+        "Operator only. The elections of this deployment, in any phase, newest first, paged "
+        "with `offset` and `limit`.",
+        "one page of elections as `items`, and their `total`",
     ),
     "elections-create_election": (
         "Operator only. The election starts in `draft`; its log opens with `election_created` "
@@ -171,8 +189,17 @@ DOCS: dict[str, tuple[str, str]] = {
     ),
     "auth-add_member": (
         "Operator or committee. Appoints a committee member and/or trustee; the access code is "
-        "shown once.",
+        "shown once. No trustee once the voting keys are prepared (`trustees-fixed`): the "
+        "sealing key's shares are already with the trustees of that moment.",
         "the member with their access code",
+    ),
+    "auth-remove_member": (
+        "Operator, or a committee member removing another member (never themself: 409 "
+        "`self-removal`). The member's code and every token issued for it stop working at once; "
+        "the member leaves the list and the proces-verbaal. Refused for a trustee once the "
+        "voting keys are prepared (`trustees-fixed`), for the last committee member "
+        "(`last-committee-member`) and in an ended election. Recorded as `member_removed`.",
+        "nothing (204)",
     ),
     "auth-regenerate_code": (
         "Operator or committee. The old code stops working at once.",

@@ -36,6 +36,10 @@ TAGS = [
     {"name": "voting", "description": "Keys, credentials (blind signatures), ballots, turnout"},
     {"name": "log", "description": "The public Merkle log: entries, checkpoints, proofs, receipts"},
     {"name": "tally", "description": "Trustee shares, the tally, results and the record"},
+    {
+        "name": "audit",
+        "description": "The audit trail: every decision of the committee and operator",
+    },
     {"name": "health", "description": "Liveness, readiness and metrics"},
     {"name": "problems", "description": "Every RFC 9457 problem type the API answers with"},
 ]

@@ -14,6 +14,7 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+from api.audit import models as _audit  # noqa: E402,F401
 from api.auth import models as _auth  # noqa: E402,F401
 from api.elections import models as _elections  # noqa: E402,F401
 from api.lists import models as _lists  # noqa: E402,F401

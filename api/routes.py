@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
+from api.audit.endpoints import router as audit_router
 from api.auth.endpoints import router as auth_router
 from api.elections.endpoints import router as elections_router
 from api.lists.endpoints import router as lists_router
@@ -38,6 +39,7 @@ def include_routers(app: FastAPI, prefix: str) -> None:
         nominations_router,
         tally_router,
         retention_router,
+        audit_router,
     ):
         app.include_router(
             router,

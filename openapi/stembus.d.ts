@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail of every election of this deployment (operator)
+         * @description Operator only. The audit trail across every election of the deployment, newest first.
+         */
+        get: operations["audit-all_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/elections": {
         parameters: {
             query?: never;
@@ -13,7 +33,7 @@ export interface paths {
         };
         /**
          * List all elections of this deployment (operator)
-         * @description Operator only. Every election of this deployment, in any phase.
+         * @description Operator only. The elections of this deployment, in any phase, newest first, paged with `offset` and `limit`.
          */
         get: operations["elections-list_elections"];
         put?: never;
@@ -40,6 +60,46 @@ export interface paths {
          * @description Public. What a voter's client reads first: kind (`works_council` or `consultation`), phase and the settings that decide the ballot.
          */
         get: operations["elections-get_election"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/elections/{election_id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The election's audit trail: every decision, who, when, why (committee or operator)
+         * @description Committee or operator. Every decision about this election — by the committee (the member, by id and name at the time), the operator or the scheduler (`system`) — newest first, `action` from the fixed list of docs/audit.md, with the reason where one was given. Nothing about credentials or ballots.
+         */
+        get: operations["audit-election_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/elections/{election_id}/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The election's audit trail as CSV (committee or operator)
+         * @description Committee or operator. The whole trail, oldest first, as CSV; cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab, CR) are prefixed with `'`.
+         */
+        get: operations["audit-export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -687,10 +747,30 @@ export interface paths {
         put?: never;
         /**
          * Appoint a committee member or trustee (operator or committee)
-         * @description Operator or committee. Appoints a committee member and/or trustee; the access code is shown once.
+         * @description Operator or committee. Appoints a committee member and/or trustee; the access code is shown once. No trustee once the voting keys are prepared (`trustees-fixed`): the sealing key's shares are already with the trustees of that moment.
          */
         post: operations["auth-add_member"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/elections/{election_id}/members/{member_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a committee member or trustee (operator, or another committee member)
+         * @description Operator, or a committee member removing another member (never themself: 409 `self-removal`). The member's code and every token issued for it stop working at once; the member leaves the list and the proces-verbaal. Refused for a trustee once the voting keys are prepared (`trustees-fixed`), for the last committee member (`last-committee-member`) and in an ended election. Recorded as `member_removed`.
+         */
+        delete: operations["auth-remove_member"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1432,6 +1512,117 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * Action
+         * @description Every action of the trail (docs/audit.md lists them with what each records; a test
+         *     keeps the two equal).
+         * @enum {string}
+         */
+        Action: "election_created" | "settings_changed" | "member_appointed" | "member_removed" | "member_code_regenerated" | "roll_imported" | "roll_frozen" | "eligibility_overridden" | "objection_resolved" | "codes_exported" | "code_regenerated" | "invitations_sent" | "invitations_resent" | "submitter_registered" | "submitter_code_regenerated" | "nominee_approached" | "list_accepted" | "list_rejected" | "person_order_set" | "voting_prepared" | "phase_changed" | "election_cancelled" | "tally_completed" | "personal_data_purged";
+        /** Actor */
+        Actor: {
+            /**
+             * Member Id
+             * @description the committee member who decided; else null
+             */
+            member_id: number | null;
+            /**
+             * Name
+             * @description the member's name at the time (null for the operator and the system, and after the purge)
+             */
+            name: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "committee" | "operator" | "system";
+        };
+        /** AuditEntryOut */
+        AuditEntryOut: {
+            action: components["schemas"]["Action"];
+            actor: components["schemas"]["Actor"];
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Details
+             * @description counts and flags of the decision
+             */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /**
+             * Reason
+             * @description the reason given, where the decision takes one
+             */
+            reason: string | null;
+            /**
+             * Subject
+             * @description what the decision is about, `<kind>:<id>` (e.g. `voter:12`, `list:3`, `phase:voting`)
+             */
+            subject: string | null;
+        };
+        /** AuditEntryWithElection */
+        AuditEntryWithElection: {
+            action: components["schemas"]["Action"];
+            actor: components["schemas"]["Actor"];
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Details
+             * @description counts and flags of the decision
+             */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Election Id */
+            election_id: string;
+            /** Id */
+            id: number;
+            /**
+             * Reason
+             * @description the reason given, where the decision takes one
+             */
+            reason: string | null;
+            /**
+             * Subject
+             * @description what the decision is about, `<kind>:<id>` (e.g. `voter:12`, `list:3`, `phase:voting`)
+             */
+            subject: string | null;
+        };
+        /** AuditPage */
+        AuditPage: {
+            /**
+             * Items
+             * @description newest first
+             */
+            items: components["schemas"]["AuditEntryOut"][];
+            /**
+             * Total
+             * @description entries that match, over all pages
+             */
+            total: number;
+        };
+        /** AuditPageAll */
+        AuditPageAll: {
+            /**
+             * Items
+             * @description newest first
+             */
+            items: components["schemas"]["AuditEntryWithElection"][];
+            /**
+             * Total
+             * @description entries that match, over all pages
+             */
+            total: number;
+        };
         /** BallotCounts */
         BallotCounts: {
             /**
@@ -2030,8 +2221,16 @@ export interface components {
         };
         /** ElectionList */
         ElectionList: {
-            /** Items */
+            /**
+             * Items
+             * @description one page, newest first
+             */
             items: components["schemas"]["ElectionOut"][];
+            /**
+             * Total
+             * @description elections of this deployment, over all pages
+             */
+            total: number;
         };
         /** ElectionOut */
         ElectionOut: {
@@ -4298,16 +4497,102 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    "elections-list_elections": {
+    "audit-all_audit": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description entries to skip, newest first */
+                offset?: number;
+                /** @description entries per page */
+                limit?: number;
+                /** @description only this action */
+                action?: components["schemas"]["Action"] | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description the elections, as `items` */
+            /** @description `total` matching entries and one page of them as `items`, each with its `election_id` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPageAll"];
+                };
+            };
+            /** @description `/problems/malformed-request` Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/unauthenticated` Authentication required; `/problems/token-revoked` Token revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/forbidden` Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/validation-error` Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/internal-error` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/service-unavailable` The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "elections-list_elections": {
+        parameters: {
+            query?: {
+                /** @description elections to skip */
+                offset?: number;
+                /** @description elections per page */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of elections as `items`, and their `total` */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4474,6 +4759,183 @@ export interface operations {
             };
             /** @description `/problems/malformed-request` Malformed request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/not-found` Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/validation-error` Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/internal-error` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/service-unavailable` The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "audit-election_audit": {
+        parameters: {
+            query?: {
+                /** @description entries to skip, newest first */
+                offset?: number;
+                /** @description entries per page */
+                limit?: number;
+                /** @description only this action */
+                action?: components["schemas"]["Action"] | null;
+            };
+            header?: never;
+            path: {
+                election_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `total` matching entries and one page of them as `items` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description `/problems/malformed-request` Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/unauthenticated` Authentication required; `/problems/token-revoked` Token revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/forbidden` Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/not-found` Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/validation-error` Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/internal-error` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/service-unavailable` The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "audit-export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                election_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV, oldest first: at,role,member,action,subject,reason,details */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description `/problems/malformed-request` Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/unauthenticated` Authentication required; `/problems/token-revoked` Token revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/forbidden` Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7460,7 +7922,101 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description `/problems/election-ended` The election has ended */
+            /** @description `/problems/election-ended` The election has ended; `/problems/trustees-fixed` The trustees are fixed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/validation-error` Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/internal-error` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/service-unavailable` The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "auth-remove_member": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                election_id: string;
+                /** @description the row's id */
+                member_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description nothing (204) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `/problems/malformed-request` Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/unauthenticated` Authentication required; `/problems/token-revoked` Token revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/forbidden` Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/not-found` Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/election-ended` The election has ended; `/problems/self-removal` You cannot remove yourself; `/problems/trustees-fixed` The trustees are fixed; `/problems/last-committee-member` The last committee member */
             409: {
                 headers: {
                     [name: string]: unknown;

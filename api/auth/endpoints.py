@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from api.audit.service import record
 from api.auth import service
 from api.auth.clients import client_address
 from api.auth.tokens import Principal
@@ -96,7 +97,7 @@ def login(
     "/members",
     status_code=status.HTTP_201_CREATED,
     response_model=MemberWithCode,
-    responses=problem_responses(*AUTH, NOT_FOUND, ELECTION_ENDED),
+    responses=problem_responses(*AUTH, NOT_FOUND, ELECTION_ENDED, service.TRUSTEES_FIXED),
     summary="Appoint a committee member or trustee (operator or committee)",
 )
 def add_member(
@@ -110,6 +111,7 @@ def add_member(
     refuse_ended(election)
     if not (body.committee or body.trustee):
         raise ProblemError(FORBIDDEN, "a member needs the committee or the trustee role")
+    service.check_appointment(session, election, body.trustee)
     m, code = service.add_member(
         session,
         settings,
@@ -118,6 +120,14 @@ def add_member(
         str(body.email) if body.email else None,
         body.committee,
         body.trustee,
+    )
+    record(
+        session,
+        election_id,
+        who,
+        "member_appointed",
+        subject=f"member:{m.id}",
+        details={"member_name": m.name, "committee": m.is_committee, "trustee": m.is_trustee},
     )
     return _out(m, code)
 
@@ -149,7 +159,48 @@ def regenerate_code(
     refuse_ended(get_election(session, election_id, for_update=True))
     m = service.get_member(session, election_id, member_id)
     assert m.id is not None
-    return _out(m, service.regenerate_code(session, settings, election_id, "member", m.id, who))
+    code = service.regenerate_code(session, settings, election_id, "member", m.id, who)
+    record(
+        session,
+        election_id,
+        who,
+        "member_code_regenerated",
+        subject=f"member:{m.id}",
+        details={"member_name": m.name},
+    )
+    return _out(m, code)
+
+
+@router.delete(
+    "/members/{member_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=problem_responses(
+        *AUTH,
+        NOT_FOUND,
+        ELECTION_ENDED,
+        service.SELF_REMOVAL,
+        service.TRUSTEES_FIXED,
+        service.LAST_COMMITTEE_MEMBER,
+    ),
+    summary="Remove a committee member or trustee (operator, or another committee member)",
+)
+def remove_member(
+    election_id: str, member_id: RowId, session: SessionDep, who: CommitteeOrOperatorDep
+) -> Response:
+    election = get_election(session, election_id, for_update=True)
+    refuse_ended(election)
+    m = service.get_member(session, election_id, member_id)
+    service.remove_member(session, election, m, who)
+    record(
+        session,
+        election_id,
+        who,
+        "member_removed",
+        subject=f"member:{m.id}",
+        details={"member_name": m.name, "committee": m.is_committee, "trustee": m.is_trustee},
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 MemberDep = Annotated[Principal, require("committee", "trustee", "voter")]

@@ -21,6 +21,11 @@ class Member(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320)
     is_committee: bool = True
     is_trustee: bool = False
+    # Set when the member is removed (DELETE …/members/{id}): the row stays, for the trustee
+    # shares and the audit trail that name it, but the member no longer logs in or is listed.
+    removed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )

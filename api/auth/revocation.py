@@ -44,7 +44,10 @@ def refusal(
         # its phase anyway. Everyone else's tokens die with the election.
         return ProblemError(TOKEN_REVOKED, f"the election is {status}")
     if principal.code_id is not None and not (active and holder == principal.holder_id):
-        return ProblemError(TOKEN_REVOKED, "the access code of this token was regenerated")
+        return ProblemError(
+            TOKEN_REVOKED,
+            "the access code of this token no longer works (regenerated, or its holder removed)",
+        )
     return None
 
 

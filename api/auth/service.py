@@ -19,6 +19,7 @@ from api.elections import lifecycle
 from api.elections.models import Election
 from api.problems import NOT_FOUND, RATE_LIMITED, ProblemError, problem_type
 from api.settings import Settings
+from api.voting.models import VotingKeys
 
 # Failed logins and throttling: the election and the reason, never the code, its hash or the
 # client's address (or its keyed hash).
@@ -53,7 +54,7 @@ def register_holder(kind: str, resolver: HolderResolver) -> None:
 
 def _member_roles(session: Session, election_id: str, holder_id: int) -> Holder | None:
     m = session.get(Member, holder_id)
-    if m is None or m.election_id != election_id:
+    if m is None or m.election_id != election_id or m.removed_at is not None:
         return None
     roles = set()
     if m.is_committee:
@@ -173,18 +174,89 @@ def add_member(
 
 
 def get_member(session: Session, election_id: str, member_id: int) -> Member:
+    """A current member (a removed one is no member any more: 404)."""
     m = session.get(Member, member_id)
-    if m is None or m.election_id != election_id:
+    if m is None or m.election_id != election_id or m.removed_at is not None:
         raise ProblemError(NOT_FOUND, "no such member")
     return m
 
 
 def list_members(session: Session, election_id: str) -> list[Member]:
+    """The current members, removed ones left out."""
     return list(
         session.exec(
-            select(Member).where(Member.election_id == election_id).order_by(col(Member.id))
+            select(Member)
+            .where(Member.election_id == election_id, col(Member.removed_at).is_(None))
+            .order_by(col(Member.id))
         )
     )
+
+
+# Appointment rules by phase (docs/audit.md "Appointing and removing members").
+TRUSTEES_FIXED = problem_type(
+    "trustees-fixed",
+    409,
+    "The trustees are fixed",
+    "The voting keys are prepared: the sealing key's shares are in the hands of the trustees "
+    "of that moment, so no trustee can be appointed or removed any more (regenerating a "
+    "trustee's code is still possible).",
+)
+LAST_COMMITTEE_MEMBER = problem_type(
+    "last-committee-member",
+    409,
+    "The last committee member",
+    "An election always has a committee: appoint another member before removing this one.",
+)
+SELF_REMOVAL = problem_type(
+    "self-removal",
+    409,
+    "You cannot remove yourself",
+    "A committee member removes another member; the operator or another member removes you.",
+)
+
+
+def trustees_fixed(session: Session, election_id: str) -> bool:
+    """The voting keys (with the trustee set, k of n) are prepared."""
+    return session.get(VotingKeys, election_id) is not None
+
+
+def check_appointment(session: Session, election: Election, trustee: bool) -> None:
+    if trustee and trustees_fixed(session, election.id):
+        raise ProblemError(TRUSTEES_FIXED, "the voting keys are prepared: no new trustee")
+
+
+def remove_member(session: Session, election: Election, member: Member, by: Principal) -> None:
+    """Remove a member: the row stays (trustee shares and the audit trail name it), marked
+    removed; its access codes stop working, and with them every token issued for them
+    (api.auth.revocation), at once. The caller holds the election's row lock, so two removals
+    cannot both pass the last-member check."""
+    if not by.has("operator") and by.holder_id == member.id:
+        raise ProblemError(SELF_REMOVAL)
+    if member.is_trustee and trustees_fixed(session, election.id):
+        raise ProblemError(TRUSTEES_FIXED, "the voting keys are prepared: trustees stay")
+    if member.is_committee:
+        others = session.exec(
+            select(Member.id).where(
+                Member.election_id == election.id,
+                col(Member.is_committee).is_(True),
+                col(Member.removed_at).is_(None),
+                Member.id != member.id,
+            )
+        ).first()
+        if others is None:
+            raise ProblemError(LAST_COMMITTEE_MEMBER)
+    member.removed_at = datetime.now(UTC)
+    session.add(member)
+    session.execute(
+        update(AccessCode)
+        .where(
+            col(AccessCode.election_id) == election.id,
+            col(AccessCode.holder_kind) == "member",
+            col(AccessCode.holder_id) == member.id,
+        )
+        .values(active=False)
+    )
+    session.flush()
 
 
 _ACCESS_CODE = AccessCode.__table__  # type: ignore[attr-defined]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
 
+from fastapi import APIRouter, Query, Response, status
+
+from api.bounds import MAX_INT
 from api.created import created, set_location
 from api.deps import CommitteeDep, OperatorDep, SessionDep
 from api.elections import service
@@ -45,8 +48,14 @@ def create_election(
     responses=problem_responses(*AUTH),
     summary="List all elections of this deployment (operator)",
 )
-def list_elections(session: SessionDep, op: OperatorDep) -> ElectionList:
-    return ElectionList(items=[service.to_out(e) for e in service.list_elections(session)])
+def list_elections(
+    session: SessionDep,
+    op: OperatorDep,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT, description="elections to skip")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description="elections per page")] = 100,
+) -> ElectionList:
+    total, page = service.list_elections(session, offset, limit)
+    return ElectionList(items=[service.to_out(e) for e in page], total=total)
 
 
 @router.get(

@@ -54,4 +54,5 @@ class CancelIn(BaseModel):
 
 
 class ElectionList(BaseModel):
-    items: list[ElectionOut]
+    items: list[ElectionOut] = Field(description="one page, newest first")
+    total: int = Field(description="elections of this deployment, over all pages")

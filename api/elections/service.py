@@ -6,9 +6,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
 
+from api.audit.service import record
 from api.auth.tokens import Principal
 from api.elections import lifecycle
 from api.elections.models import Election, utcnow
@@ -142,12 +143,30 @@ def create_election(session: Session, data: ElectionCreate, principal: Principal
             "by": actor(principal),
         },
     )
+    record(
+        session,
+        election.id,
+        principal,
+        "election_created",
+        subject=f"election:{election.id}",
+        details={"name": data.name, "organisation": data.organisation, "kind": election.kind},
+    )
     session.refresh(election)
     return election
 
 
-def list_elections(session: Session) -> list[Election]:
-    return list(session.exec(select(Election).order_by(col(Election.created_at).desc())))
+def list_elections(
+    session: Session, offset: int = 0, limit: int = 100
+) -> tuple[int, list[Election]]:
+    """How many elections there are, and one page of them, newest first."""
+    total = session.exec(select(func.count()).select_from(Election)).one()
+    page = session.exec(
+        select(Election)
+        .order_by(col(Election.created_at).desc(), col(Election.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return int(total), list(page)
 
 
 def update_settings(
@@ -175,6 +194,10 @@ def update_settings(
             "by": actor(principal),
         },
     )
+    changed = sorted(
+        k for k, v in new.model_dump(mode="json").items() if old.model_dump(mode="json")[k] != v
+    )
+    record(session, election.id, principal, "settings_changed", details={"changed": changed})
     session.flush()
     session.refresh(election)
     return election
@@ -216,5 +239,14 @@ def transition(
     if reason:
         entry["reason"] = reason
     append_entry(session, election.id, entry)
+    record(
+        session,
+        election.id,
+        principal,
+        "election_cancelled" if target == "cancelled" else "phase_changed",
+        subject=f"phase:{target}",
+        reason=reason,
+        details={"from": previous, "to": target},
+    )
     session.refresh(election)
     return election

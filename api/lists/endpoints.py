@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Response, status
 
+from api.audit.service import record
 from api.auth.tokens import Principal
 from api.bounds import RowId
 from api.created import created, set_location
@@ -70,6 +71,14 @@ def add_submitter(
     s, code = service.add_submitter(
         session, settings, election, body.union, body.name, str(body.email) if body.email else None
     )
+    record(
+        session,
+        election_id,
+        who,
+        "submitter_registered",
+        subject=f"submitter:{s.id}",
+        details={"union": s.union, "submitter_name": s.name},
+    )
     set_location(response, f"/api/v1/elections/{election_id}/submitters")
     return _submitter(s, code)
 
@@ -105,6 +114,14 @@ def regenerate_submitter_code(
     assert s.id is not None
     code = service.auth_service.regenerate_code(
         session, settings, election_id, "submitter", s.id, who
+    )
+    record(
+        session,
+        election_id,
+        who,
+        "submitter_code_regenerated",
+        subject=f"submitter:{s.id}",
+        details={"union": s.union, "submitter_name": s.name},
     )
     return _submitter(s, code)
 
@@ -239,7 +256,17 @@ def validate_list(
 ) -> ListOut:
     election = get_election(session, election_id, for_update=True)
     lst = service.get_list(session, election_id, list_id, who, for_update=True)
-    return _list_out(session, service.validate(session, election, lst, body.accept, body.reason))
+    lst = service.validate(session, election, lst, body.accept, body.reason)
+    record(
+        session,
+        election_id,
+        who,
+        "list_accepted" if body.accept else "list_rejected",
+        subject=f"list:{lst.id}",
+        reason=body.reason,
+        details={"kiesgroep": lst.kiesgroep, "list_name": lst.name, "status": lst.status},
+    )
+    return _list_out(session, lst)
 
 
 def _candidacy(c, lst) -> CandidacyOut:  # type: ignore[no-untyped-def]
@@ -294,6 +321,7 @@ def set_person_order(
 ) -> PersonOrderOut:
     election = get_election(session, election_id, for_update=True)
     p = service.set_person_order(session, election, body.order)
+    record(session, election_id, who, "person_order_set", details={"order": body.order})
     return PersonOrderOut(order=p.person_order, lot_seed=p.lot_seed)  # type: ignore[arg-type]
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from api.audit.service import record
 from api.auth.tokens import Principal
 from api.bounds import RowId
 from api.created import created, set_location
@@ -147,6 +148,7 @@ def approached(
 ) -> NomineeState:
     election = get_election(session, election_id, for_update=True)
     row = service.mark_approached(session, election, voter_id)
+    record(session, election_id, who, "nominee_approached", subject=f"voter:{voter_id}")
     return NomineeState.model_validate(row, from_attributes=True)
 
 

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Text, cast, delete, update
 from sqlmodel import Session, col, select
 
+from api.audit import service as audit
 from api.auth.models import AccessCode, LoginThrottle, Member
 from api.elections import service as elections
 from api.elections.models import Election
@@ -150,10 +151,24 @@ def purge(
         "login_throttles": _delete(session, LoginThrottle, eid),
         "mail_statuses": _delete(session, MailOutbox, eid),
     }
+    # The audit trail keeps its decisions, without their personal data (api.audit.service).
+    scrubbed = audit.scrub(session, eid)
     row = append_entry(
         session,
         eid,
         {"type": ENTRY_TYPE, "election": eid, "counts": counts, "forced": force, "by": by},
+    )
+    audit.record(
+        session,
+        eid,
+        by,
+        "personal_data_purged",
+        details={
+            "counts": counts,
+            "forced": force,
+            "log_index": row.idx,
+            "audit_entries_scrubbed": scrubbed,
+        },
     )
     session.flush()
     return row.idx, counts

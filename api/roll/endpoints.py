@@ -8,6 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from api.audit.service import record
 from api.auth.codes import pseudonym
 from api.bounds import MAX_INT, RowId
 from api.created import LOCATION_HEADER, created, set_location
@@ -143,7 +144,19 @@ async def import_roll(
                 errors=e.errors,
                 error_count=e.total,
             ) from None
-        return service.import_roll(session, election, rows, dry_run)
+        report = service.import_roll(session, election, rows, dry_run)
+        if not dry_run:
+            record(
+                session,
+                election_id,
+                who,
+                "roll_imported",
+                details={
+                    k: report[k]
+                    for k in ("rows", "added", "removed", "changed", "unchanged", "per_kiesgroep")
+                },
+            )
+        return report
 
     return ImportReport.model_validate(await run_in_threadpool(work))
 
@@ -221,6 +234,20 @@ def override(
     election = get_election(session, election_id, for_update=True)
     v = service.get_voter(session, election_id, voter_id)
     v = service.set_override(session, election, v, body.may_vote, body.may_stand, body.reason)
+    record(
+        session,
+        election_id,
+        who,
+        "eligibility_overridden",
+        subject=f"voter:{voter_id}",
+        reason=body.reason,
+        details={
+            "may_vote": body.may_vote,
+            "may_stand": body.may_stand,
+            "voter_name": v.name,
+            "employee_number": v.employee_number,
+        },
+    )
     return _detail(election, v)
 
 
@@ -239,7 +266,15 @@ def override(
 def freeze(election_id: str, session: SessionDep, who: CommitteeDep) -> FreezeOut:
     election = get_election(session, election_id, for_update=True)
     entry = service.freeze(session, election, who)
-    return FreezeOut.model_validate(entry)
+    out = FreezeOut.model_validate(entry)
+    record(
+        session,
+        election_id,
+        who,
+        "roll_frozen",
+        details={"counts": out.model_dump(mode="json")["counts"], "commitment": out.commitment},
+    )
+    return out
 
 
 def _objection(o: Objection) -> ObjectionOut:
@@ -289,6 +324,15 @@ def resolve_objection(
 ) -> CommitteeObjectionOut:
     get_election(session, election_id)
     o, v = service.resolve_objection(session, election_id, objection_id, body.resolution)
+    record(
+        session,
+        election_id,
+        who,
+        "objection_resolved",
+        subject=f"objection:{objection_id}",
+        reason=body.resolution,
+        details={"voter_id": v.id, "voter_name": v.name, "employee_number": v.employee_number},
+    )
     return _committee_objection(o, v)
 
 
@@ -380,6 +424,13 @@ def export_invitations(
     refuse_ended(get_election(session, election_id, for_update=True))
     voters = invitations.select_voters(session, election_id, body.voter_ids, body.without_code_only)
     text = invitations.export_csv(session, settings, election_id, voters, who)
+    record(
+        session,
+        election_id,
+        who,
+        "codes_exported",
+        details={"count": len(voters), "without_code_only": body.without_code_only},
+    )
     return Response(
         content=text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
@@ -396,6 +447,11 @@ _QUEUED: dict[int | str, dict[str, Any]] = {
         "headers": LOCATION_HEADER,
     }
 }
+
+
+def _counts(report: dict[str, Any]) -> dict[str, Any]:
+    """The queue report's counts, for the audit trail (no voter named)."""
+    return {k: report[k] for k in ("queued", "without_email", "already_queued")}
 
 
 def _queued(
@@ -436,6 +492,7 @@ def send_invitations(
     refuse_ended(election)
     voters = invitations.select_voters(session, election_id, body.voter_ids, body.without_code_only)
     report = outbox.queue(session, settings, election, voters, who, body.text)
+    record(session, election_id, who, "invitations_sent", details=_counts(report))
     return _queued(response, background, request, report)
 
 
@@ -467,6 +524,7 @@ def resend_invitations(
     report = outbox.resend(
         session, settings, election, body.voter_ids, body.failed_only, body.text, who
     )
+    record(session, election_id, who, "invitations_resent", details=_counts(report))
     return _queued(response, background, request, report)
 
 
@@ -524,5 +582,13 @@ def regenerate_code(
     [(_, code)] = invitations.new_codes([v])
     invitations.store_codes(
         session, settings, election_id, [(voter_id, code)], via="regenerated", by=who
+    )
+    record(
+        session,
+        election_id,
+        who,
+        "code_regenerated",
+        subject=f"voter:{voter_id}",
+        details={"voter_name": v.name, "employee_number": v.employee_number},
     )
     return CodeOut(voter_id=voter_id, access_code=code)

@@ -33,6 +33,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from api.audit.service import record
 from api.auth.models import Member
 from api.auth.tokens import Principal
 from api.db import session_scope
@@ -376,6 +377,16 @@ def run_tally(
             "by": "system",
         },
     )
+    # The tally runs when the k-th share is in: nobody decides it, so the system does.
+    record(
+        session,
+        eid,
+        "system",
+        "phase_changed",
+        subject="phase:tallied",
+        details={"from": "closed", "to": "tallied"},
+    )
+    record(session, eid, "system", "tally_completed", details={"shares_used": sorted(used)})
     session.refresh(election)
     return result
 
@@ -400,7 +411,11 @@ def proces_verbaal_record(
     committee = list(
         session.exec(
             select(Member.name)
-            .where(Member.election_id == election.id, col(Member.is_committee).is_(True))
+            .where(
+                Member.election_id == election.id,
+                col(Member.is_committee).is_(True),
+                col(Member.removed_at).is_(None),
+            )
             .order_by(col(Member.id))
         )
     )

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.routing import APIRoute
 
+from api.audit.service import record
 from api.created import created, set_location
 from api.db import reads_in_autocommit
 from api.deps import CommitteeDep, SessionDep, SettingsDep, VoterCodeCheckedLaterDep
@@ -106,6 +107,13 @@ def prepare_keys(
     election = get_election(session, election_id, for_update=True)
     index, entry = keys.prepare_keys(
         session, settings, election, body.sealing_key, body.trustees.k, body.trustees.n, who
+    )
+    record(
+        session,
+        election_id,
+        who,
+        "voting_prepared",
+        details={"trustees": entry["trustees"], "log_index": index},
     )
     set_location(response, f"/api/v1/elections/{election_id}/voting/keys")
     return KeysOut(index=index, entry=entry)

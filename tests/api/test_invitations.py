@@ -229,6 +229,16 @@ def test_send_by_smtp(settings, operator_headers, smtp, request):
         st = delivered(e)
         assert st["counts"] == {"queued": 0, "sent": 3, "failed": 0}
         assert mail_status(e, status="failed")["items"] == []
+        # Both sends are decisions of the committee in the audit trail, with counts only
+        # (newest first): what was queued, not what the mail server did later.
+        audit = client.get(
+            e.url("/audit"), params={"action": "invitations_sent"}, headers=e.committee
+        ).json()
+        assert [x["details"] for x in audit["items"]] == [
+            {"queued": 1, "without_email": 1, "already_queued": 0},
+            {"queued": 3, "without_email": 1, "already_queued": 0},
+        ]
+        assert audit["items"][0]["actor"]["name"] == "Commissielid"
     app.state.engine.dispose()
     text = "\n".join(captured_logs)
     assert "invitations queued" in text and "mail delivery" in text

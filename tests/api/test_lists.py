@@ -269,6 +269,12 @@ def test_reject_with_reason_then_fix_and_resubmit(election):
         url, json={"accept": False, "reason": "Geen instemming"}, headers=election.committee
     )
     assert r.status_code == 200 and r.json()["rejection_reason"] == "Geen instemming"
+    # The audit trail: the rejection with its reason; the two refused tries before it left no row.
+    audit = election.client.get(election.url("/audit"), headers=election.committee).json()
+    decided = [x for x in audit["items"] if x["action"].startswith("list_")]
+    assert [(x["action"], x["subject"], x["reason"]) for x in decided] == [
+        ("list_rejected", f"list:{lid}", "Geen instemming")
+    ]
     r = election.client.post(url, json={"accept": True}, headers=election.committee)
     assert r.status_code == 409 and r.json()["type"] == "/problems/list-wrong-state"
     mine = election.client.get(election.url(f"/lists/{lid}"), headers=h).json()

@@ -262,6 +262,12 @@ def test_a_permanent_refusal_fails_at_once_and_resend(settings, operator_headers
         second = [m for to, m in inbox.messages if to == [rows[0]["email"]]][-1]
         assert second["Subject"] == "Your personal code: OR-verkiezing 2027"
         assert _logs_in(e, _code(second)) and not _logs_in(e, _code(first))
+        # Each resend is a committee decision in the audit trail, with its counts (newest first).
+        audit = client.get(
+            e.url("/audit"), params={"action": "invitations_resent"}, headers=e.committee
+        ).json()
+        assert [x["details"]["queued"] for x in audit["items"]] == [1, 0, 1]
+        assert {x["actor"]["role"] for x in audit["items"]} == {"committee"}
     app.state.engine.dispose()
 
 

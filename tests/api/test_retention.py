@@ -148,6 +148,18 @@ def test_purge_leaves_no_personal_datum_and_the_record_verifies(
     assert any("voter.name" in x for x in before) and any("voter.email" in x for x in before)
     assert any("voter.employee_number" in x for x in before)
     assert any("member.name" in x for x in before)
+    # The audit trail names the committee member who decided and the voters decided about.
+    assert any("audit_entry.actor_name" in x for x in before)
+    assert any("audit_entry.details_json" in x for x in before)
+
+    # The audit trail has the whole road, the scheduler's and the tally's steps as `system`.
+    trail = client.get(f.url("/audit"), params={"limit": 500}, headers=f.chair).json()["items"]
+    done = {x["action"]: x for x in trail}
+    for action in ("election_created", "roll_imported", "list_accepted", "voting_prepared"):
+        assert action in done, action
+    assert done["tally_completed"]["actor"]["role"] == "system"
+    assert trail[0]["action"] == "tally_completed"
+    assert any(x["actor"]["name"] for x in trail)
 
     # Within the retention period (90 days by default): refused unless forced.
     state = client.get(f.url("/retention"), headers=operator_headers).json()
@@ -170,6 +182,16 @@ def test_purge_leaves_no_personal_datum_and_the_record_verifies(
     # After: nothing of the roll, the committee or the submitters, anywhere, but the
     # candidates' names in the public log.
     assert _scan(engine, data, candidates) == []
+    # The decisions stay, without names or reasons; the purge is the newest.
+    after = client.get(f.url("/audit"), params={"limit": 500}, headers=operator_headers).json()
+    assert after["total"] == len(trail) + 1
+    assert after["items"][0]["action"] == "personal_data_purged"
+    assert after["items"][0]["details"]["counts"] == counts
+    assert [x["action"] for x in after["items"][1:]] == [x["action"] for x in trail]
+    assert all(x["actor"]["name"] is None and x["reason"] is None for x in after["items"])
+    assert [x["actor"]["member_id"] for x in after["items"][1:]] == [
+        x["actor"]["member_id"] for x in trail
+    ]
     # Old codes no longer log in; the state says purged; a second purge is refused.
     code = next(iter(f.codes.values()))
     r = client.post(f.url("/login"), json={"code": code})

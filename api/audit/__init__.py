@@ -1,0 +1,1 @@
+"""The audit trail: every decision of the committee, the operator and the scheduler."""
