@@ -102,9 +102,9 @@ def _pooled(engine: Any, election_id: str) -> int:
 
 
 def test_a_backup_taken_mid_voting_restores_resumes_and_verifies(
-    app, client, make_election, operator_headers, settings: Settings, tmp_path: Path
+    app, client, make_election, settings: Settings, tmp_path: Path
 ) -> None:
-    ve = voting_election(app, make_election, n_voters=6)
+    ve = voting_election(app, make_election, n_voters=6, trustees=("Trustee",))
     sdk = StembusClient(http=client)
     codes = list(ve.codes.values())
     before = [sdk.vote(ve.id, code, {"q1": ["yes"]}) for code in codes[:3]]
@@ -120,7 +120,7 @@ def test_a_backup_taken_mid_voting_restores_resumes_and_verifies(
         try:
             assert _pooled(copy.state.engine, ve.id) == 7  # the pool survived the backup
             with TestClient(copy, raise_server_exceptions=False) as c2:
-                _resume_close_tally_verify(c2, ve, codes, before, size_at_backup, operator_headers)
+                _resume_close_tally_verify(c2, ve, codes, before, size_at_backup)
         finally:
             copy.state.engine.dispose()
     finally:
@@ -135,7 +135,6 @@ def _resume_close_tally_verify(
     codes: list[str],
     before: list[Any],
     size_at_backup: int,
-    operator_headers: dict[str, str],
 ) -> None:
     url = ve.e.url
     # The same log, the same key: the restored service goes on from the backed-up checkpoint.
@@ -146,11 +145,7 @@ def _resume_close_tally_verify(
     r = c2.post(url("/transitions"), json={"to": "closed"}, headers=committee)
     assert r.status_code == 200, r.text
     # Tally with 2 of 3 shares of the sealing key: the committee member and another trustee.
-    r = c2.post(
-        url("/members"), json={"name": "Trustee", "trustee": True}, headers=operator_headers
-    )
-    assert r.status_code == 201, r.text
-    other = bearer(_login(c2, ve.id, r.json()["access_code"]))
+    other = bearer(_login(c2, ve.id, ve.trustee_codes[0]))
     shares = shamir.split(ve.sealing_private, 2, 3, ve.id)
     for share, who in ((shares[0], committee), (shares[1], other)):
         r = c2.post(url("/tally/shares"), json={"share": share.to_text()}, headers=who)

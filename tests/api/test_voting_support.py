@@ -50,6 +50,7 @@ class VotingElection:
     sealing_private: bytes
     sealing_public: bytes
     codes: dict[str, str] = field(default_factory=dict)  # employee number -> access code
+    trustee_codes: list[str] = field(default_factory=list)  # of the `trustees` appointed
 
     @property
     def id(self) -> str:
@@ -109,9 +110,11 @@ def voting_election(
     settings: dict[str, Any] | None = None,
     open_voting: bool = True,
     roll: bytes | None = None,
+    trustees: tuple[str, ...] = (),
 ) -> VotingElection:
     """`roll` replaces the default roll of `n_voters` in kiesgroep `all` (n_voters must count
-    its rows)."""
+    its rows). `trustees` names trustees the committee appoints besides its own member (a
+    trustee too) before the voting keys fix the trustee set."""
     e: ElectionFixture = make_election(settings or CONSULTATION)
     r = e.client.post(
         e.url("/roll/import"),
@@ -124,6 +127,15 @@ def voting_election(
     r = e.client.post(e.url("/roll/freeze"), headers=e.committee)
     assert r.status_code == 200, r.text
     ensure_questions_published(app, e)
+    trustee_codes = []
+    for name in trustees:
+        r = e.client.post(
+            e.url("/members"),
+            json={"name": name, "committee": False, "trustee": True},
+            headers=e.committee,
+        )
+        assert r.status_code == 201, r.text
+        trustee_codes.append(r.json()["access_code"])
     sk, pk = sealing.generate_keypair()
     r = e.client.post(
         e.url("/voting/keys"),
@@ -131,7 +143,7 @@ def voting_election(
         headers=e.committee,
     )
     assert r.status_code == 201, r.text
-    ve = VotingElection(e, sk, pk)
+    ve = VotingElection(e, sk, pk, trustee_codes=trustee_codes)
     r = e.client.post(e.url("/invitations/export"), json={}, headers=e.committee)
     assert r.status_code == 200, r.text
     for row in csv.DictReader(io.StringIO(r.text)):
