@@ -8,6 +8,7 @@ voter flows against a running server, SQLite and PostgreSQL) and any other
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,10 @@ def bench(
 ) -> None:
     """Run the benchmarks and print their figures."""
     root = Path(__file__).resolve().parent.parent / "benchmarks"
+    # The benchmarks live beside the packages in the checkout, not in the installed ones: an
+    # installed `stembus` script does not have the checkout on its path.
+    if str(root.parent) not in sys.path:
+        sys.path.insert(0, str(root.parent))
     names = list(FIRST) + sorted(p.stem for p in root.glob("bench_*.py") if p.stem not in FIRST)
     for name in names:
         if only and name.removeprefix("bench_") not in only and name not in only:
