@@ -679,8 +679,11 @@ async function rollView(ctx) {
               const res = await api(e, "POST", `/elections/${e}/roll/import`, { raw: pending });
               showDiff(res.json, true);
               say(t("roll_applied"));
+              // The button is gone with the dry run: the focus goes to what happened.
+              diff.el.querySelector("[role=status]")?.focus();
             } catch (err) {
               diff.show(errorBox(err));
+              diff.el.querySelector("[role=alert]")?.focus();
             }
           }, "primary")
         : h("p", {}, h("a", { href: `#/e/${encodeURIComponent(e)}/voters` }, t("nav_voters"))),

