@@ -7,6 +7,8 @@ the person-system order, and invitations sent to a real SMTP server (aiosmtpd)."
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import httpx
@@ -178,5 +180,175 @@ def test_the_committee_with_the_keyboard_alone_at_390_px(
     page.keyboard.press("Enter")
     heading(page, "Console voor commissie en beheerder")
     keys.focus_kept()
+    assert watch.errors == []
+    page.close()
+
+
+def load_roll(http: httpx.Client, eid: str, chair: dict[str, str], rows: str) -> dict[str, int]:
+    """The roll loaded through the API; each voter's id by employee number."""
+    r = http.post(
+        f"{API}/elections/{eid}/roll/import",
+        content=(HEADER + rows).encode(),
+        headers={**chair, "Content-Type": "text/csv"},
+    )
+    assert r.status_code == 200, r.text
+    voters = http.get(f"{API}/elections/{eid}/roll/voters", headers=chair).json()["items"]
+    return {v["employee_number"]: v["id"] for v in voters}
+
+
+def voter_codes(http: httpx.Client, eid: str, chair: dict[str, str]) -> dict[str, str]:
+    r = http.post(
+        f"{API}/elections/{eid}/invitations/export",
+        json={"without_code_only": True},
+        headers=chair,
+    )
+    assert r.status_code == 200, r.text
+    rows = csv.DictReader(io.StringIO(r.text))
+    return {x["employee_number"]: x["access_code"] for x in rows}
+
+
+def console_login(page: Any, server: Server, eid: str, code: str, title: str) -> None:
+    page.goto(f"{server.base}/console")
+    heading(page, "Console voor commissie en beheerder")
+    page.fill("input[name=election]", eid)
+    page.fill("input[name=code]", code)
+    page.click("button:has-text('Inloggen') >> nth=0")
+    heading(page, title)
+
+
+def audit(http: httpx.Client, eid: str, chair: dict[str, str], action: str) -> list[Any]:
+    r = http.get(f"{API}/elections/{eid}/audit", params={"action": action}, headers=chair)
+    assert r.status_code == 200, r.text
+    items: list[Any] = r.json()["items"]
+    return items
+
+
+def test_objection_override_person_order_and_cancelling(
+    server: Server, browser: Any, axe_source: str
+) -> None:
+    http = httpx.Client(base_url=server.base, timeout=30)
+    eid, code = new_election(
+        http, "OR-verkiezing personen", {"voting_system": "person", "votes_per_voter": 2}
+    )
+    chair = login_api(http, eid, code)
+    ids = load_roll(
+        http, eid, chair, "P1,Anna Alfa,,all,2015-01-01\nP2,Bert Beta,,all,2015-01-01\n"
+    )
+    codes = voter_codes(http, eid, chair)
+    voter = login_api(http, eid, codes["P1"])
+    r = http.post(
+        f"{API}/elections/{eid}/me/objections",
+        json={"text": "Mijn naam is Anna Alpha, met ph."},
+        headers=voter,
+    )
+    assert r.status_code == 201, r.text
+    page = browser.new_page()
+    watch = Watch(page)
+    page.on("dialog", lambda d: d.accept())
+    console_login(page, server, eid, code, "OR-verkiezing personen")
+
+    # The objection: open in the console, answered there; the voter sees the answer.
+    page.click("nav.sections a:text-is('Kiezers en bezwaren')")
+    heading(page, "Kiezers en bezwaren")
+    assert "Mijn naam is Anna Alpha, met ph." in page.inner_text("main")
+    clean(page, axe_source)
+    page.fill("textarea[aria-label='Antwoord aan Anna Alfa']", "Aangepast in de lijst.")
+    page.click("button[aria-label='Afhandelen: Anna Alfa']")
+    page.wait_for_selector("td:has-text('Aangepast in de lijst.')")
+    assert page.query_selector("button[aria-label='Afhandelen: Anna Alfa']") is None
+    clean(page, axe_source)
+    [obj] = http.get(f"{API}/elections/{eid}/roll/objections", headers=chair).json()["items"]
+    assert (obj["status"], obj["resolution"]) == ("resolved", "Aangepast in de lijst.")
+    mine = http.get(f"{API}/elections/{eid}/me/registration", headers=voter).json()
+    assert [o["resolution"] for o in mine["objections"]] == ["Aangepast in de lijst."]
+
+    # An override: refused without a reason (nothing stored), kept with one.
+    page.click("button[aria-label='Bekijken: Bert Beta']")
+    page.wait_for_selector("#voter-title:has-text('Bert Beta')")
+    page.select_option("label:text-is('Mag stemmen') ~ select", "false")
+    page.click("button:has-text('Aanpassing bewaren')")
+    page.wait_for_selector("[role=alert]:has-text('Vul een reden in')")
+    assert page.evaluate("() => document.activeElement.tagName") == "TEXTAREA"
+    clean(page, axe_source)
+    url = f"{API}/elections/{eid}/roll/voters/{ids['P2']}"
+    assert http.get(url, headers=chair).json()["vote_override"] is None
+    refused = http.put(f"{url}/override", json={"may_vote": False, "reason": ""}, headers=chair)
+    assert refused.status_code == 422
+    page.fill("label:text-is('Reden') ~ textarea", "Stagiair, geen werknemer.")
+    page.click("button:has-text('Aanpassing bewaren')")
+    page.wait_for_selector("[role=status]:has-text('De aanpassing is bewaard.')")
+    clean(page, axe_source)
+    got = http.get(url, headers=chair).json()
+    assert (got["vote_override"], got["may_vote"]) == (False, False)
+    assert got["override_reason"] == "Stagiair, geen werknemer."
+
+    # The person system's order: by lot, chosen in the console.
+    page.click("nav.sections a:text-is('Lijsten')")
+    heading(page, "Lijsten")
+    clean(page, axe_source)
+    page.select_option("label:text-is('Volgorde van de kandidaten') ~ select", "lot")
+    page.click("button:has-text('Volgorde bewaren')")
+    page.wait_for_selector("[role=status]:has-text('De volgorde is bewaard')")
+    clean(page, axe_source)
+    assert [x["details"] for x in audit(http, eid, chair, "person_order_set")] == [{"order": "lot"}]
+    r = http.put(f"{API}/elections/{eid}/lists/person-order", json={"order": "lot"}, headers=chair)
+    assert r.status_code == 200 and r.json()["order"] == "lot"
+
+    # Cancelling: refused without a reason, then cancelled with one.
+    page.click("nav.sections a:text-is('Overzicht')")
+    heading(page, "OR-verkiezing personen")
+    page.click("summary:has-text('Verkiezing annuleren')")
+    clean(page, axe_source)
+    page.click("details button:text-is('Annuleren')")
+    page.wait_for_selector("[role=alert]:has-text('Vul een reden in')")
+    assert http.get(f"{API}/elections/{eid}").json()["status"] == "draft"
+    page.fill("label:text-is('Reden van annuleren') ~ textarea", "De OR-verkiezing is uitgesteld.")
+    page.click("details button:text-is('Annuleren')")
+    page.wait_for_selector(".election-head:has-text('Geannuleerd')")
+    clean(page, axe_source)
+    assert http.get(f"{API}/elections/{eid}").json()["status"] == "cancelled"
+    # Every code stops working; the operator reads the audit trail.
+    assert http.post(f"{API}/elections/{eid}/login", json={"code": code}).status_code == 401
+    [entry] = audit(http, eid, op(), "election_cancelled")
+    assert entry["reason"] == "De OR-verkiezing is uitgesteld."
+    assert watch.errors == []
+    page.close()
+
+
+def test_a_member_removed_by_the_operator(server: Server, browser: Any, axe_source: str) -> None:
+    http = httpx.Client(base_url=server.base, timeout=30)
+    eid, code = new_election(http, "OR-verkiezing leden")
+    m = http.post(
+        f"{API}/elections/{eid}/members",
+        json={"name": "Tweede lid", "committee": True, "trustee": False},
+        headers=op(),
+    )
+    assert m.status_code == 201, m.text
+    second = login_api(http, eid, m.json()["access_code"])
+    assert http.get(f"{API}/elections/{eid}/roll", headers=second).status_code == 200
+    page = browser.new_page()
+    watch = Watch(page)
+    page.on("dialog", lambda d: d.accept())
+    page.goto(f"{server.base}/console")
+    heading(page, "Console voor commissie en beheerder")
+    page.fill("textarea", operator_token())
+    page.click("button:has-text('Inloggen als beheerder')")
+    heading(page, "Alle verkiezingen")
+    page.click("a:text-is('OR-verkiezing leden')")
+    heading(page, "OR-verkiezing leden")
+    page.wait_for_selector("td:text-is('Tweede lid')")
+    clean(page, axe_source)
+    page.click("button[aria-label='Verwijderen: Tweede lid']")
+    page.wait_for_selector("td:text-is('Voorzitter')")
+    page.wait_for_selector("td:text-is('Tweede lid')", state="detached")
+    clean(page, axe_source)
+    names = [
+        x["name"] for x in http.get(f"{API}/elections/{eid}/members", headers=op()).json()["items"]
+    ]
+    assert names == ["Voorzitter"]
+    assert http.get(f"{API}/elections/{eid}/roll", headers=second).status_code == 401
+    again = http.post(f"{API}/elections/{eid}/login", json={"code": m.json()["access_code"]})
+    assert again.status_code == 401
+    assert [x["subject"] for x in audit(http, eid, login_api(http, eid, code), "member_removed")]
     assert watch.errors == []
     page.close()
