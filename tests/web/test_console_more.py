@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
+from aiosmtpd.controller import Controller
 
+from tests.api.test_invitations import Inbox, free_port
 from tests.realserver import Server
+from tests.web.conftest import SECRET
 from tests.web.test_booth import Watch, clean, heading
 from tests.web.test_console import API, login_api, operator_token
 
@@ -350,5 +355,112 @@ def test_a_member_removed_by_the_operator(server: Server, browser: Any, axe_sour
     again = http.post(f"{API}/elections/{eid}/login", json={"code": m.json()["access_code"]})
     assert again.status_code == 401
     assert [x["subject"] for x in audit(http, eid, login_api(http, eid, code), "member_removed")]
+    assert watch.errors == []
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server (aiosmtpd) that refuses the addresses in its `refuse` set."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield inbox, controller.port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def mail_server(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str, smtp: tuple[Inbox, int]
+) -> Iterator[Server]:
+    """A second `stembus serve` on the same database whose mail worker sends to `smtp`."""
+    data = tmp_path_factory.mktemp("web-mail-data")
+    env = {
+        "STEMBUS_DATABASE_URL": database_url,
+        "STEMBUS_SECRET": SECRET,
+        "STEMBUS_DATA_DIR": str(data),
+        "STEMBUS_LOG_LEVEL": "WARNING",
+        "STEMBUS_SMTP_HOST": "127.0.0.1",
+        "STEMBUS_SMTP_PORT": str(smtp[1]),
+        "STEMBUS_SMTP_SECURITY": "none",
+        "STEMBUS_SMTP_SENDER": "verkiezingen@acme.example",
+        "STEMBUS_MAIL_POLL_SECONDS": "0.2",
+        "STEMBUS_MAIL_RETRY_BASE_SECONDS": "0.2",
+    }
+    srv = Server(env, data / "server.log", migrate=False)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def statuses(page: Any, want: dict[str, str]) -> dict[str, str]:
+    """The status column per employee number, refreshed by the button until it is `want`."""
+    got: dict[str, str] = {}
+    for _ in range(60):
+        page.click("button:text-is('Vernieuwen')")
+        page.wait_for_selector("h2:text-is('Stand per kiezer'):focus")
+        rows = page.query_selector_all("table:has(caption:text-is('Stand per kiezer')) tbody tr")
+        got = {
+            r.query_selector("td:nth-child(1)").inner_text(): r.query_selector(
+                "td:nth-child(4)"
+            ).inner_text()
+            for r in rows
+        }
+        if got == want:
+            return got
+        page.wait_for_timeout(300)
+    raise AssertionError(got)
+
+
+def test_invitations_sent_by_smtp_and_the_failed_one_resent(
+    mail_server: Server, smtp: tuple[Inbox, int], browser: Any, axe_source: str
+) -> None:
+    inbox, _ = smtp
+    http = httpx.Client(base_url=mail_server.base, timeout=30)
+    eid, code = new_election(http, "OR-verkiezing post")
+    chair = login_api(http, eid, code)
+    load_roll(
+        http,
+        eid,
+        chair,
+        "M1,Mila Een,mila@acme.example,all,2015-01-01\n"
+        "M2,Mo Twee,mo@acme.example,all,2015-01-01\n"
+        "M3,Max Drie,weg@acme.example,all,2015-01-01\n",
+    )
+    inbox.refuse.add("weg@acme.example")
+    page = browser.new_page()
+    watch = Watch(page)
+    page.on("dialog", lambda d: d.accept())
+    console_login(page, mail_server, eid, code, "OR-verkiezing post")
+    page.click("nav.sections a:text-is('Uitnodigingen')")
+    heading(page, "Uitnodigingen")
+    clean(page, axe_source)
+    page.click("button:text-is('Versturen')")
+    page.wait_for_selector("[role=status]:has-text('3 uitnodigingen staan klaar')")
+    sent = {"M1": "verstuurd", "M2": "verstuurd", "M3": "mislukt"}
+    assert statuses(page, sent) == sent
+    row = page.inner_text("tr:has(td:text-is('M3'))")
+    assert "550 5.1.1 <<recipient>>: no such user" in row and "weg@acme.example" in row
+    clean(page, axe_source)
+    st = http.get(f"{API}/elections/{eid}/invitations/status", headers=chair).json()
+    assert st["counts"] == {"queued": 0, "sent": 2, "failed": 1}
+    by = {x["employee_number"]: x for x in st["items"]}
+    assert by["M3"]["reason"] == "550 5.1.1 <<recipient>>: no such user"
+    assert sorted(to[0] for to, _ in inbox.messages) == ["mila@acme.example", "mo@acme.example"]
+
+    # The server accepts the address now: resent from its row, and sent.
+    inbox.refuse.clear()
+    page.click("button[aria-label='Opnieuw: Max Drie']")
+    page.wait_for_selector("[role=status]:has-text('1 uitnodigingen staan klaar')")
+    done = {"M1": "verstuurd", "M2": "verstuurd", "M3": "verstuurd"}
+    assert statuses(page, done) == done
+    clean(page, axe_source)
+    st = http.get(f"{API}/elections/{eid}/invitations/status", headers=chair).json()
+    assert st["counts"] == {"queued": 0, "sent": 3, "failed": 0}
+    assert "weg@acme.example" in [to[0] for to, _ in inbox.messages]
+    assert [x["details"]["queued"] for x in audit(http, eid, chair, "invitations_resent")] == [1]
     assert watch.errors == []
     page.close()
