@@ -206,6 +206,12 @@ export function action(label, work, cls = "", attrs = {}) {
       await work(b);
     } finally {
       b.removeAttribute("aria-disabled");
+      // An action that redrew its own part of the page took the button away: the focus must not
+      // fall back to <body> — it goes to the outcome shown, else to the screen's heading.
+      if (!b.isConnected && (!document.activeElement || document.activeElement === document.body)) {
+        const to = document.querySelector("main [role=alert][tabindex], main [role=status][tabindex]") || document.querySelector("main h1");
+        to?.focus();
+      }
     }
   });
   return b;

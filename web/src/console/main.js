@@ -679,8 +679,11 @@ async function rollView(ctx) {
               const res = await api(e, "POST", `/elections/${e}/roll/import`, { raw: pending });
               showDiff(res.json, true);
               say(t("roll_applied"));
+              // The button is gone with the dry run: the focus goes to what happened.
+              diff.el.querySelector("[role=status]")?.focus();
             } catch (err) {
               diff.show(errorBox(err));
+              diff.el.querySelector("[role=alert]")?.focus();
             }
           }, "primary")
         : h("p", {}, h("a", { href: `#/e/${encodeURIComponent(e)}/voters` }, t("nav_voters"))),
@@ -912,7 +915,7 @@ async function invitationsView(ctx, arg) {
       if (err instanceof ApiError && err.status === 404 && err.slug === "route-not-found") return card(h("h2", {}, t("inv_status")), note("", t("not_available")));
       return card(h("h2", {}, t("inv_status")), errorBox(err));
     }
-    const resend = (ids) =>
+    const resend = (ids, name) =>
       action(ids ? t("inv_resend_one") : t("inv_resend_failed"), async () => {
         try {
           const r = await api(e, "POST", `/elections/${e}/invitations/resend`, { body: { voter_ids: ids, failed_only: !ids, text: body() } });
@@ -920,7 +923,7 @@ async function invitationsView(ctx, arg) {
         } catch (err) {
           out.show(errorBox(err));
         }
-      });
+      }, "", ids ? { "aria-label": `${t("inv_resend_one")}: ${name}` } : {});
     const filters = h(
       "p",
       { class: "actions" },
@@ -935,10 +938,22 @@ async function invitationsView(ctx, arg) {
       table(
         t("inv_status"),
         [t("col_number"), t("col_name"), t("col_email"), t("col_status"), t("col_attempts"), t("col_reason"), t("col_when"), ""],
-        st.items.map((x) => [x.employee_number, x.name, x.email, t(`mail_${x.status}`), String(x.attempts), x.reason || "—", fmtDate(x.updated_at), x.status === "failed" ? resend([x.voter_id]) : ""]),
+        st.items.map((x) => [x.employee_number, x.name, x.email, t(`mail_${x.status}`), String(x.attempts), x.reason || "—", fmtDate(x.updated_at), x.status === "failed" ? resend([x.voter_id], x.name) : ""]),
         t("inv_status_none"),
       ),
-      st.counts.failed ? resend(null) : null,
+      h(
+        "p",
+        { class: "actions" },
+        st.counts.failed ? resend(null) : null,
+        // The mail goes out in the background: the table shows it once asked again.
+        action(t("refresh"), async () => {
+          const c = await statusCard();
+          statusWrap.replaceChildren(c);
+          c.querySelector("h2").setAttribute("tabindex", "-1");
+          c.querySelector("h2").focus();
+          say(t("inv_status"));
+        }),
+      ),
       out.el,
     );
   };
