@@ -22,7 +22,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from pydantic import SecretStr
-from sqlalchemy import LargeBinary, MetaData, String, Text, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -43,6 +43,7 @@ from tests.api.test_invitations import (  # noqa: F401 - fixtures
 from tests.api.test_invitations_tls import PASSWORD, USER, Logins, cert  # noqa: F401
 from tests.api.test_roll_support import populated, voter_id
 from tests.conftest import TEST_SECRET, ElectionFixture
+from tests.db_scan import text_cells
 
 
 def _code(msg: Any) -> str:
@@ -136,24 +137,12 @@ def _plain_code_places(engine: Any, code: str) -> list[str]:
     """Every column of every table (reflected from the database) where the code stands, with
     or without its dashes."""
     forms = [code, code.replace("-", "")]
-    meta = MetaData()
-    meta.reflect(engine)
     found = []
-    with engine.connect() as conn:
-        for table in meta.sorted_tables:
-            cols = [c for c in table.columns if isinstance(c.type, String | Text | LargeBinary)]
-            if not cols:
-                continue
-            for row in conn.execute(select(*cols)):
-                for c, value in zip(cols, row, strict=True):
-                    if value is None:
-                        continue
-                    text = (
-                        bytes(value).decode("latin-1")
-                        if isinstance(value, bytes | memoryview)
-                        else str(value)
-                    )
-                    found += [f"{table.name}.{c.name}" for f in forms if f in text]
+    for table, col, value in text_cells(engine):
+        text = (
+            bytes(value).decode("latin-1") if isinstance(value, bytes | memoryview) else str(value)
+        )
+        found += [f"{table}.{col}" for f in forms if f in text]
     return found
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import LargeBinary, MetaData, String, Text, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 from typer.testing import CliRunner
@@ -29,6 +29,7 @@ from cli.main import app as cli_app
 from rules.record import verify_record
 from tests.api.test_voting_support import roll_csv
 from tests.conftest import DB_ENV, TEST_SECRET, _pg_admin, bearer
+from tests.db_scan import text_cells
 from tests.test_e2e import ROLL, tallied  # noqa: F401 - the whole election, as a fixture
 
 
@@ -98,34 +99,20 @@ def _strings(value: Any) -> list[str]:
 def _scan(engine: Any, data: dict[str, list[str]], allowed_in_log: set[str]) -> list[str]:
     """Every place in any table (reflected from the database itself, so a table no model knows
     is scanned too) where a personal datum stands."""
-    meta = MetaData()
-    meta.reflect(engine)
     found: list[str] = []
-    with engine.connect() as conn:
-        for table in meta.sorted_tables:
-            cols = [c for c in table.columns if isinstance(c.type, String | Text | LargeBinary)]
-            if not cols:
-                continue
-            for row in conn.execute(select(*cols)):
-                for col, value in zip(cols, row, strict=True):
-                    if value is None:
-                        continue
-                    for text in _strings(value):
-                        low = text.lower()
-                        for name in data["names"]:
-                            if name.lower() in low and not (
-                                table.name in PUBLIC_LOG and name in allowed_in_log
-                            ):
-                                found.append(f"{table.name}.{col.name}: name {name!r}")
-                        for email in data["emails"]:
-                            if email.lower() in low:
-                                found.append(f"{table.name}.{col.name}: e-mail {email!r}")
-                        for number in data["numbers"]:
-                            # A whole token: base64 and hex in the log hold any short string.
-                            if re.search(
-                                rf"(?<![A-Za-z0-9]){re.escape(number)}(?![A-Za-z0-9])", text
-                            ):
-                                found.append(f"{table.name}.{col.name}: number {number!r}")
+    for table, col, value in text_cells(engine):
+        for text in _strings(value):
+            low = text.lower()
+            for name in data["names"]:
+                if name.lower() in low and not (table in PUBLIC_LOG and name in allowed_in_log):
+                    found.append(f"{table}.{col}: name {name!r}")
+            for email in data["emails"]:
+                if email.lower() in low:
+                    found.append(f"{table}.{col}: e-mail {email!r}")
+            for number in data["numbers"]:
+                # A whole token: base64 and hex in the log hold any short string.
+                if re.search(rf"(?<![A-Za-z0-9]){re.escape(number)}(?![A-Za-z0-9])", text):
+                    found.append(f"{table}.{col}: number {number!r}")
     return found
 
 
