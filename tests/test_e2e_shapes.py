@@ -233,6 +233,13 @@ def test_no_kiesgroep_contested_goes_from_publication_to_the_result(
     assert "without a vote" in res["_page"] or "zonder stemming" in res["_page"]
     log = [e["entry"]["type"] for e in client.get(s.url("/log/entries")).json()["entries"]]
     assert log[-2:] == ["result", "phase_changed"] and "keys" not in log
+    # The audit trail names the committee's decision and the tally without a vote (newest first).
+    trail = client.get(s.url("/audit"), headers=s.chair).json()["items"]
+    assert [(x["action"], x["actor"]["role"]) for x in trail[:2]] == [
+        ("phase_changed", "committee"),
+        ("tally_completed", "system"),
+    ]
+    assert trail[1]["details"] == {"uncontested": True}
     # The verifier recomputes that result: a forged one (a vacant seat hidden) fails "result".
     lines = (tmp_path / "record.jsonl").read_bytes().splitlines(keepends=True)
     k = next(i for i, x in enumerate(lines) if b'"type":"result"' in x)

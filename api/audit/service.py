@@ -87,7 +87,8 @@ ACTIONS: dict[Action, str] = {
     Action.voting_prepared: "the voting keys were prepared: sealing key, k of n trustees",
     Action.phase_changed: "the election moved to another phase (committee, or the scheduler)",
     Action.election_cancelled: "the election was cancelled, with the reason",
-    Action.tally_completed: "the trustees' shares rebuilt the key and the votes were counted",
+    Action.tally_completed: "the trustees' shares rebuilt the key and the votes were counted, "
+    "or the result of an election without a vote was published",
     Action.personal_data_purged: "the election's personal data was purged, with counts",
 }
 

@@ -336,6 +336,9 @@ def _uncontested_only(session: Session, election: Election, ctx: Any) -> list[st
 def _append_uncontested_result(session: Session, election: Election, ctx: Any) -> None:
     result = compute_uncontested_result(_log_context(session, election.id))
     append_entry(session, election.id, result)
+    # The committee's transition is its own audit row (phase_changed); this one says that the
+    # result was published without a vote, so the trail names every tally.
+    record(session, election.id, "system", "tally_completed", details={"uncontested": True})
 
 
 def run_tally(

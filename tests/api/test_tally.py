@@ -335,6 +335,12 @@ def test_voting_closes_at_the_scheduled_end(app, make_election) -> None:
         "to": "closed",
         "by": "system",
     }
+    # The committee's audit trail names the scheduler, not a member, as the one who closed.
+    [closing] = e.client.get(
+        e.url("/audit"), params={"action": "phase_changed"}, headers=e.committee
+    ).json()["items"][:1]
+    assert closing["actor"] == {"role": "system", "member_id": None, "name": None}
+    assert closing["details"] == {"from": "voting", "to": "closed"}
 
 
 def test_lazy_close_when_the_tally_status_is_read(app, make_election) -> None:
