@@ -189,16 +189,25 @@ def test_an_invalid_question_shows_the_api_error_there_and_saves_nothing(
     ]
 
 
-def test_reordering_questions_with_the_keyboard_alone(
+def test_reordering_questions_with_the_keyboard_alone_at_390_px(
     server: Server, browser: Any, axe_source: str
 ) -> None:
     http = httpx.Client(base_url=server.base, timeout=30)
-    yna = [{"id": x, "text": f"Vraag {x}?", "rule": "yes_no_abstain"} for x in ("a", "b", "c")]
+    own = [
+        {"id": "yes", "text": "Voor"},
+        {"id": "no", "text": "Tegen"},
+        {"id": "abstain", "text": "Blanco"},
+    ]
+    yna = [
+        {"id": x, "text": f"Vraag {x}?", "rule": "yes_no_abstain", "options": own}
+        for x in ("a", "b", "c")
+    ]
     eid, code = new_election(
         http, "Raadpleging volgorde", {"kind": "consultation", "questions": yna}
     )
     chair = login_api(http, eid, code)
     page = browser.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: no horizontal scroll
     keys = Keys(page)
     log_in(page, server, eid, code, "Raadpleging volgorde")
     section(page, eid, "Regels", "Regels")
@@ -227,7 +236,10 @@ def test_reordering_questions_with_the_keyboard_alone(
         "() => [...document.querySelectorAll('ol.questions > li')]"
         ".map(x => x.dataset.id).join() === 'b,c,a'"
     )
-    assert [x["id"] for x in settings(http, eid, chair)["questions"]] == ["b", "c", "a"]
+    got = settings(http, eid, chair)["questions"]
+    assert [x["id"] for x in got] == ["b", "c", "a"]
+    # The texts of yes/no/abstain made through the API stay as they were.
+    assert all(x["options"] == own for x in got)
 
 
 def test_the_lists_section_shows_the_stored_person_order(

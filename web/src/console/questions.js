@@ -160,6 +160,7 @@ export function questionsEditor(questions, draft) {
       text: text.input.value.trim(),
       rule: rule.input.value,
       required: required.input.checked,
+      options: q.options,
       ...pick(q),
       ...ownRead(),
     }));
@@ -197,6 +198,9 @@ export function questionsEditor(questions, draft) {
       return qs.map((q) => {
         const out = { id: q.id, text: q.text, rule: q.rule, required: q.required };
         if (WITH_OPTIONS.has(q.rule)) out.options = q.options;
+        // Yes/no/abstain keeps its own texts (made through the API); the API fills in the rest.
+        const yna = (q.options || []).map((o) => o.id).join() === "yes,no,abstain";
+        if (q.rule === "yes_no_abstain" && yna) out.options = q.options;
         if (q.rule === "up_to_k") out.max_choices = q.max_choices;
         if (q.rule === "scale") Object.assign(out, { scale_min: q.scale_min, scale_max: q.scale_max, min_label: q.min_label, max_label: q.max_label });
         if (q.rule === "open") out.max_length = q.max_length;
