@@ -166,6 +166,8 @@ def test_an_invalid_question_shows_the_api_error_there_and_saves_nothing(
 
     page.wait_for_selector(f"{q(1)} .q-errors li")
     assert "scale_max must be above scale_min" in page.inner_text(f"{q(1)} .q-errors")
+    assert "Het hoogste punt moet boven het laagste liggen." in page.inner_text(q(1))
+    assert "Er mogen niet meer keuzes zijn dan antwoorden." in page.inner_text(q(2))
     assert "max_choices exceeds the number of options" in page.inner_text(f"{q(2)} .q-errors")
     assert page.inner_text(f"{q(0)} .q-errors") == ""
     # The focus goes to the first question in error, which names it.

@@ -28,6 +28,24 @@ const blank = (taken) => ({
   max_length: 500,
 });
 
+// The API's words for a question's error (rules/settings.py Question), in plain words too.
+const KNOWN = [
+  ["scale_max must be above scale_min", "q_err_scale"],
+  ["max_choices exceeds the number of options", "q_err_max_choices"],
+  ["needs at least two options", "q_err_two_options"],
+  ["option ids must be unique", "q_err_option_ids"],
+  ["has no options", "q_err_no_options"],
+];
+function explain(e, where) {
+  const msg = String(e.msg || "");
+  for (const [part, key] of KNOWN) if (msg.includes(part)) return t(key);
+  const f = where[0];
+  if (f === "text" && e.type === "string_too_short") return t("q_err_text");
+  if (f === "options" && where[2] === "text") return t("q_err_option_text");
+  if (e.type === "less_than_equal" || e.type === "greater_than_equal") return t("q_err_range");
+  return null;
+}
+
 export function questionsEditor(questions, draft) {
   // The state: one object per question, read back from the inputs before each redraw.
   let qs = (questions || []).map((q) => ({ ...blank(new Set()), ...structuredClone(q) }));
@@ -225,7 +243,9 @@ export function questionsEditor(questions, draft) {
         const slot = errorSlots[i];
         if (!slot) continue;
         const rest = loc.slice(at + 2).join(".");
-        const what = rest ? t("q_error_at", { field: rest, msg: e.msg }) : e.msg;
+        const plain = explain(e, loc.slice(at + 2));
+        const api = rest ? t("q_error_at", { field: rest, msg: e.msg }) : e.msg;
+        const what = plain ? `${plain} (${api})` : api;
         if (!slot.firstChild) slot.append(h("div", { class: "note bad", tabindex: "-1" }, h("p", {}, t("q_error_title", { n: i + 1 })), h("ul", {})));
         slot.querySelector("ul").append(h("li", {}, what));
         slot.parentElement.setAttribute("aria-describedby", slot.id);
