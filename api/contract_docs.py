@@ -83,6 +83,12 @@ DOCS: dict[str, tuple[str, str]] = {
         "submitted one: WOR art. 9).",
         "the new list, without candidates; `Location` is its URL",
     ),
+    "lists-get_person_order": (
+        "Committee: the order stored for the person system (`alphabetical` until the committee "
+        "chooses), with the lot's seed once the lists are published. The order itself shows in "
+        "the candidates' order of the `lists_published` entry.",
+        "the stored order",
+    ),
     "lists-set_person_order": (
         "Committee, person system only: candidates alphabetically, or in the verifiable "
         "lot's order seeded with the SHA-256 of the log's leaf hashes so far.",

@@ -319,7 +319,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Person system: the stored order of the candidates (committee)
+         * @description Committee: the order stored for the person system (`alphabetical` until the committee chooses), with the lot's seed once the lists are published. The order itself shows in the candidates' order of the `lists_published` entry.
+         */
+        get: operations["lists-get_person_order"];
         /**
          * Person system: order candidates alphabetically or by the verifiable lot (committee)
          * @description Committee, person system only: candidates alphabetically, or in the verifiable lot's order seeded with the SHA-256 of the log's leaf hashes so far.
@@ -5981,6 +5985,91 @@ export interface operations {
             };
             /** @description `/problems/submission-window-closed` The submission window is closed; `/problems/list-exists` A list already exists; `/problems/free-list-not-allowed` You cannot submit a free list */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/validation-error` Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/internal-error` Internal error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/service-unavailable` The database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    "lists-get_person_order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                election_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the stored order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonOrderOut"];
+                };
+            };
+            /** @description `/problems/malformed-request` Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/unauthenticated` Authentication required; `/problems/token-revoked` Token revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/forbidden` Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `/problems/not-found` Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -204,6 +204,18 @@ def list_lists(election_id: str, session: SessionDep, who: ReaderDep) -> ListLis
 
 
 @router.get(
+    "/lists/person-order",
+    response_model=PersonOrderOut,
+    responses=problem_responses(*AUTH, NOT_FOUND),
+    summary="Person system: the stored order of the candidates (committee)",
+)
+def get_person_order(election_id: str, session: SessionDep, who: CommitteeDep) -> PersonOrderOut:
+    election = get_election(session, election_id)
+    p = service.stored_person_order(session, election.id)
+    return PersonOrderOut(order=p[0], lot_seed=p[1])  # type: ignore[arg-type]
+
+
+@router.get(
     "/lists/{list_id}",
     response_model=ListOut,
     responses=problem_responses(*AUTH, NOT_FOUND, NOT_ON_ROLL),

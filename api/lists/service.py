@@ -393,6 +393,15 @@ def publication(session: Session, election_id: str) -> ListPublication:
     return p
 
 
+def stored_person_order(session: Session, election_id: str) -> tuple[str, str | None]:
+    """The order the committee chose (default alphabetical) and the lot's seed once the lists
+    are published; read only: no row is made for an election that never chose."""
+    p = session.get(ListPublication, election_id)
+    if p is None:
+        return "alphabetical", None
+    return p.person_order, p.lot_seed
+
+
 def set_person_order(session: Session, election: Election, order: str) -> ListPublication:
     p = publication(session, election.id)
     if p.published or election.status not in ("draft", "nomination", "candidacy"):

@@ -461,3 +461,34 @@ def test_status_before_publication_and_submitter_accounts(election):
         ).status_code
         == 404
     )
+
+
+def test_person_order_is_read_back(make_election):
+    """GET …/lists/person-order: the stored order (alphabetical until chosen), the lot's seed
+    only once the lists are published, and the same seed the publication used."""
+    e = make_election({"seats": 2, "voting_system": "person"})
+    url = e.url("/lists/person-order")
+    r = e.client.get(url, headers=e.committee)
+    assert r.status_code == 200 and r.json() == {"order": "alphabetical", "lot_seed": None}
+    assert e.client.get(url).status_code == 401
+    names = ["Zeeman", "de Vries", "Bakker", "Jansen"]
+    rows = [{**person(i), "name": n} for i, n in enumerate(names, start=1)]
+    assert import_roll(e, rows).status_code == 200
+    e.transition("candidacy")
+    assert e.client.put(url, json={"order": "lot"}, headers=e.committee).status_code == 200
+    assert e.client.get(url, headers=e.committee).json() == {"order": "lot", "lot_seed": None}
+    assert e.client.put(url, json={"order": "alphabetical"}, headers=e.committee).status_code == 200
+    assert e.client.get(url, headers=e.committee).json()["order"] == "alphabetical"
+    assert e.client.put(url, json={"order": "lot"}, headers=e.committee).status_code == 200
+    h1, h2 = union(e, "FNV"), union(e, "CNV")
+    accept(e, make_list(e, h1, "all", "FNV", ["E00001", "E00002"]))
+    accept(e, make_list(e, h2, "all", "CNV", ["E00003", "E00004"]))
+    before = e.client.get(e.url("/log/entries")).json()
+    assert e.transition("lists_published").status_code == 200
+    got = e.client.get(url, headers=e.committee).json()
+    import hashlib
+
+    from rules.lot import Lot
+
+    root = hashlib.sha256(b"".join(bytes.fromhex(x["leaf_hash"]) for x in before["entries"]))
+    assert got == {"order": "lot", "lot_seed": Lot(root.digest()).seed.hex()}

@@ -17,6 +17,7 @@ RULES = {
     ("PUT", f"{P}/lists/{{list_id}}/candidates"): OWNER,
     ("POST", f"{P}/lists/{{list_id}}/submit"): OWNER,
     ("POST", f"{P}/lists/{{list_id}}/validation"): C,
+    ("GET", f"{P}/lists/person-order"): C,
     ("PUT", f"{P}/lists/person-order"): C,
     ("GET", f"{P}/me/candidacies"): {"voter"},
     ("PUT", f"{P}/me/candidacies/{{candidate_id}}/consent"): {"voter"},

@@ -25,6 +25,7 @@ import {
   t,
   table,
 } from "./dom.js";
+import { questionsEditor } from "./questions.js";
 
 // ------------------------------------------------------------------ sessions (this tab only)
 
@@ -557,6 +558,9 @@ async function settingsView(ctx) {
   const batch = field(t("set_batch"), num(st.batch_size, 5, 1000), t("set_batch_hint"));
   const retention = field(t("set_retention"), num(st.retention_days, 0, 3660), t("set_retention_hint"));
   for (const r of [sizeMode, system, residual]) for (const i of r.inputs) i.disabled = !draft;
+  const consultation = st.kind === "consultation";
+  const qe = consultation ? questionsEditor(st.questions, draft) : null;
+  const minGroup = field(t("set_min_group"), num(st.min_group_size, 2, 1000), t("set_min_group_hint"));
 
   // The schedule: may change after the draft too.
   const local = (iso) => {
@@ -586,7 +590,8 @@ async function settingsView(ctx) {
     ),
     card(h("h2", {}, t("set_who")), mVote.row, mStand.row, mAgency.row, refDate.row, works ? nomMax.row : null),
     card(h("h2", {}, t("set_schedule")), h("p", { class: "hint" }, t("set_schedule_hint")), schedRows),
-    card(h("h2", {}, t("set_vote")), revote.row, batch.row, retention.row, st.kind === "consultation" ? note("", t("set_questions_api", { n: (st.questions || []).length })) : null),
+    qe ? qe.el : null,
+    card(h("h2", {}, t("set_vote")), revote.row, batch.row, retention.row, consultation ? minGroup.row : null),
     out.el,
     h("p", {}, h("button", { type: "submit", class: "primary" }, t("set_save"))),
   );
@@ -615,7 +620,12 @@ async function settingsView(ctx) {
       next.revoting_allowed = revote.input.checked;
       next.batch_size = int(batch.input) ?? 20;
       next.retention_days = int(retention.input) ?? 90;
+      if (consultation) {
+        next.questions = qe.read();
+        next.min_group_size = int(minGroup.input) ?? 10;
+      }
     }
+    qe?.clearErrors();
     next.schedule = {};
     for (const [p, [a, b]] of Object.entries(sched)) {
       if (a.value || b.value) next.schedule[p] = { start: a.value ? new Date(a.value).toISOString() : null, end: b.value ? new Date(b.value).toISOString() : null };
@@ -627,7 +637,9 @@ async function settingsView(ctx) {
       ctx.reload();
     } catch (err) {
       out.show(errorBox(err));
-      out.el.querySelector("[role=alert]")?.focus();
+      // An error that names a question is shown at that question too, and gets the focus.
+      const at = qe && err instanceof ApiError ? qe.showErrors(err.problem.errors) : null;
+      (at || out.el.querySelector("[role=alert]"))?.focus();
     }
   });
   return form;
@@ -1115,11 +1127,20 @@ async function listsView(ctx) {
 
   let person = null;
   if (el.settings.voting_system === "person") {
-    const order = select([["alphabetical", t("order_alphabetical")], ["lot", t("order_lot")]], "alphabetical");
-    const of = field(t("order_title"), order, t("order_hint"));
+    // The order stored for this election (alphabetical until the committee chooses).
+    let stored = { order: "alphabetical", lot_seed: null };
     const po = outcome();
+    try {
+      stored = (await api(e, "GET", `/elections/${e}/lists/person-order`)).json;
+    } catch (err) {
+      po.show(errorBox(err));
+    }
+    const order = select([["alphabetical", t("order_alphabetical")], ["lot", t("order_lot")]], stored.order);
+    const of = field(t("order_title"), order, t("order_hint"));
     person = card(
       h("h2", {}, t("order_title")),
+      h("p", { "data-stored-order": stored.order }, t("order_stored", { order: t(`order_${stored.order}`) })),
+      stored.lot_seed ? h("p", {}, t("order_seed", { seed: stored.lot_seed })) : null,
       of.row,
       action(t("order_save"), async () => {
         try {
