@@ -4017,7 +4017,7 @@ export interface components {
              * Version
              * @constant
              */
-            version: 1;
+            version: 2;
         };
         /** ResultTurnout */
         ResultTurnout: {

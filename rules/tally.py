@@ -73,7 +73,10 @@ __all__ = [
     "open_sequentially",
 ]
 
-RESULT_VERSION = 1
+# 2: consultation results with scales, rankings, open answers, required questions, the skip and
+# reporting groups (issue 18). A verifier recomputes the version it knows; another differs at
+# result.version.
+RESULT_VERSION = 2
 DEFAULT_MIN_GROUP_SIZE = 10  # rules.settings ElectionSettings.min_group_size
 # seq and index packed into one int per credential (keeps pass 1 small: ~100 B per credential).
 _INDEX_BITS = 40

@@ -247,6 +247,12 @@ def test_no_kiesgroep_contested_goes_from_publication_to_the_result(
     assert forged != lines[k]
     report = verify_record(lambda: iter([*lines[:k], forged, *lines[k + 1 :]]))
     assert not report.ok and "result" in {f.check for f in report.failures}
+    # A result of another format version does not pass as this one.
+    assert b'"version":2' in lines[k]
+    older = lines[k].replace(b'"version":2', b'"version":1', 1)
+    report = verify_record(lambda: iter([*lines[:k], older, *lines[k + 1 :]]))
+    assert not report.ok
+    assert any(f.check == "result" and "result.version" in f.message for f in report.failures)
 
 
 def test_a_contested_election_cannot_skip_the_vote(client, operator_headers) -> None:  # type: ignore[no-untyped-def]

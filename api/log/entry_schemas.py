@@ -571,7 +571,7 @@ class ResultEntry(_Entry):
     """The tally (rules/tally.py). No kiesgroep contested: `lot_checkpoint` and `lot` null."""
 
     type: Literal["result"]
-    version: Literal[1]
+    version: Literal[2]
     kind: Literal["works_council", "consultation"]
     lot_checkpoint: LotCheckpoint | None
     ballots: BallotCounts
