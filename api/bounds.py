@@ -13,6 +13,8 @@ from fastapi import Path
 from pydantic import Field
 
 MAX_INT = 2**31 - 1
+# The most items one page of a paged list answers (elections, audit trail, mail status).
+MAX_PAGE = 500
 
 RowId = Annotated[int, Path(ge=0, le=MAX_INT, description="the row's id")]
 """A path id (voter, member, list, candidate, objection, submitter)."""

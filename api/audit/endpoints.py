@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from api.audit import service
 from api.audit.models import AuditEntry
 from api.audit.schemas import Actor, AuditEntryOut, AuditEntryWithElection, AuditPage, AuditPageAll
-from api.bounds import MAX_INT
+from api.bounds import MAX_INT, MAX_PAGE
 from api.deps import CommitteeOrOperatorDep, OperatorDep, SessionDep
 from api.elections.service import get_election
 from api.problems import AUTH, NOT_FOUND, problem_responses
@@ -19,7 +19,7 @@ from api.problems import AUTH, NOT_FOUND, problem_responses
 router = APIRouter(tags=["audit"])
 
 Offset = Annotated[int, Query(ge=0, le=MAX_INT, description="entries to skip, newest first")]
-Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE, description="entries per page")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="entries per page")]
 ActionFilter = Annotated[service.Action | None, Query(description="only this action")]
 
 

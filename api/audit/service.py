@@ -96,7 +96,6 @@ ROLES = ("committee", "operator", "system")
 
 # Keys of `details` that hold a personal datum: the purge removes them.
 PERSONAL_DETAILS = frozenset({"member_name", "submitter_name", "voter_name", "employee_number"})
-MAX_PAGE = 500
 
 
 def _actor(session: Session, by: Principal | str) -> tuple[str, int | None, str | None]:

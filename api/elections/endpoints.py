@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.bounds import MAX_INT
+from api.bounds import MAX_INT, MAX_PAGE
 from api.created import created, set_location
 from api.deps import CommitteeDep, OperatorDep, SessionDep
 from api.elections import service
@@ -52,7 +52,7 @@ def list_elections(
     session: SessionDep,
     op: OperatorDep,
     offset: Annotated[int, Query(ge=0, le=MAX_INT, description="elections to skip")] = 0,
-    limit: Annotated[int, Query(ge=1, le=500, description="elections per page")] = 100,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="elections per page")] = 100,
 ) -> ElectionList:
     total, page = service.list_elections(session, offset, limit)
     return ElectionList(items=[service.to_out(e) for e in page], total=total)

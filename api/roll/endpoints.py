@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from api.audit.service import record
 from api.auth.codes import pseudonym
-from api.bounds import MAX_INT, RowId
+from api.bounds import MAX_INT, MAX_PAGE, RowId
 from api.created import LOCATION_HEADER, created, set_location
 from api.deps import CommitteeDep, CommitteeOrOperatorDep, SessionDep, SettingsDep, VoterDep
 from api.elections.service import ELECTION_ENDED, get_election, refuse_ended
@@ -540,7 +540,7 @@ def invitation_status(
     who: CommitteeOrOperatorDep,
     status: Annotated[MailStatus | None, Query(description="only mails in this state")] = None,
     offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> MailStatusPage:
     get_election(session, election_id)
     return MailStatusPage.model_validate(
